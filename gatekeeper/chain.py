@@ -1,0 +1,317 @@
+"""The append-only, hash-chained log of each site, and its verification.
+
+Each entry's hash covers the previous entry's hash and a canonical JSON body, so an
+entry altered, removed, inserted or moved breaks the chain from that point on. A
+change to a visit or pickup row is written in the same transaction as its entry,
+and replaying a site's entries must reproduce those rows (CTPAT 7.6, 4.5).
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gatekeeper.db import utcnow
+from gatekeeper.models import ChainHead, LogEntry, Site
+
+GENESIS = "0" * 64
+
+# The current-state tables the log can rebuild, and the columns it covers.
+SUBJECTS: dict[str, tuple[type, tuple[str, ...]]] = {}
+
+
+def register_subject(name: str, model: type, columns: tuple[str, ...]) -> None:
+    """Declare a current-state table whose rows the log's entries must reproduce."""
+    SUBJECTS[name] = (model, columns)
+
+
+def to_log_value(value: object) -> object:
+    """The JSON form of a column value as the log records it."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+
+    return value
+
+
+def canonical(document: dict) -> str:
+    """One stable serialisation: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(
+        document,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def entry_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def start_chain(session: Session, site: Site) -> None:
+    """Create the empty chain of a new site, in the site's own transaction."""
+    session.add(ChainHead(site_id=site.id, seq=0, hash=GENESIS))
+
+
+def append(
+    session: Session,
+    *,
+    site_id: int,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    actor: str,
+    changes: dict | None = None,
+    details: dict | None = None,
+) -> LogEntry:
+    """Append one entry to a site's chain inside the caller's transaction.
+
+    `changes` are the current-state columns the event sets (replayed by verify);
+    `details` is anything else worth keeping. The UPDATE of the head row takes a
+    row lock on PostgreSQL, so concurrent writers queue and each sees the last hash.
+    """
+    heads = ChainHead.__table__
+    seq, prev_hash = session.execute(
+        update(heads)
+        .where(heads.c.site_id == site_id)
+        .values(seq=heads.c.seq + 1)
+        .returning(heads.c.seq, heads.c.hash)
+    ).one()
+    recorded_at = utcnow()
+    body = canonical(
+        {
+            "site": site_id,
+            "seq": seq,
+            "kind": kind,
+            "subject": [subject_type, subject_id],
+            "actor": actor,
+            "at": to_log_value(recorded_at),
+            "set": {name: to_log_value(v) for name, v in (changes or {}).items()},
+            "details": details or {},
+        }
+    )
+    digest = entry_hash(prev_hash, body)
+    session.execute(
+        update(heads).where(heads.c.site_id == site_id).values(hash=digest)
+    )
+    entry = LogEntry(
+        site_id=site_id,
+        seq=seq,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor=actor,
+        recorded_at=recorded_at,
+        body=body,
+        prev_hash=prev_hash,
+        entry_hash=digest,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass
+class Problem:
+    """The first break found in a chain, or a row that disagrees with the log."""
+
+    kind: str
+    seq: int | None
+    message: str
+
+
+@dataclass
+class Report:
+    site_id: int
+    site_code: str
+    entries: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    chain_problem: Problem | None = None
+    state_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain_problem is None and not self.state_problems
+
+
+def _entries(session: Session, site_id: int) -> Iterator[LogEntry]:
+    query = (
+        select(LogEntry)
+        .where(LogEntry.site_id == site_id)
+        .order_by(LogEntry.seq)
+        .execution_options(yield_per=2000)
+    )
+    yield from session.scalars(query)
+
+
+def verify_site(session: Session, site: Site) -> Report:
+    """Walk a site's chain, then compare the rows it rebuilds with the stored rows."""
+    report = Report(site_id=site.id, site_code=site.code)
+    state: dict[tuple[str, int], dict] = {}
+    walker = _ChainWalker()
+    for entry in _entries(session, site.id):
+        report.entries += 1
+        problem = walker.check(entry)
+        if problem and report.chain_problem is None:
+            report.chain_problem = problem
+
+        body = _parse(entry.body)
+        if body is not None:
+            subject = (entry.subject_type, entry.subject_id)
+            state.setdefault(subject, {}).update(body.get("set", {}))
+
+    head = session.get(ChainHead, site.id)
+    report.head_seq = walker.last_seq
+    report.head_hash = walker.last_hash
+    if report.chain_problem is None:
+        report.chain_problem = _check_head(head, walker)
+
+    report.state_problems = _compare_rows(session, site.id, state)
+    return report
+
+
+def verify_all(session: Session) -> list[Report]:
+    sites = session.scalars(select(Site).order_by(Site.code)).all()
+    return [verify_site(session, site) for site in sites]
+
+
+def _parse(body: str) -> dict | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+
+    return document if isinstance(document, dict) else None
+
+
+class _ChainWalker:
+    """Checks entries one at a time, in sequence order, against the ones before."""
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.last_hash = GENESIS
+        self.before_last_hash = GENESIS
+
+    def check(self, entry: LogEntry) -> Problem | None:
+        problem = self._classify(entry)
+        self.before_last_hash = self.last_hash
+        self.last_seq = entry.seq
+        self.last_hash = entry.entry_hash
+        return problem
+
+    def _classify(self, entry: LogEntry) -> Problem | None:
+        expected = self.last_seq + 1
+        if entry.seq > expected:
+            missing = f"{expected}" if entry.seq == expected + 1 else (
+                f"{expected} to {entry.seq - 1}"
+            )
+            return Problem("removed", expected, f"entry {missing} removed")
+
+        body = _parse(entry.body)
+        if body is None or canonical(body) != entry.body:
+            return Problem("altered", entry.seq, f"entry {entry.seq} altered")
+
+        if entry_hash(entry.prev_hash, entry.body) != entry.entry_hash:
+            return Problem("altered", entry.seq, f"entry {entry.seq} altered")
+
+        if entry.prev_hash != self.last_hash:
+            if entry.prev_hash == self.before_last_hash and entry.seq > 1:
+                return Problem(
+                    "inserted",
+                    entry.seq - 1,
+                    f"entry {entry.seq - 1} was inserted: it is not part of the chain",
+                )
+
+            if body.get("seq") != entry.seq:
+                return Problem(
+                    "reordered",
+                    entry.seq,
+                    f"entry {body.get('seq')} was moved to position {entry.seq}",
+                )
+
+            return Problem(
+                "inserted",
+                entry.seq,
+                f"entry {entry.seq} was inserted: it is not part of the chain",
+            )
+
+        if body.get("seq") != entry.seq or body.get("site") != entry.site_id:
+            return Problem(
+                "reordered",
+                entry.seq,
+                f"entry {body.get('seq')} was moved to position {entry.seq}",
+            )
+
+        if body.get("kind") != entry.kind or body.get("subject") != [
+            entry.subject_type,
+            entry.subject_id,
+        ]:
+            return Problem("altered", entry.seq, f"entry {entry.seq} altered")
+
+        return None
+
+
+def _check_head(head: ChainHead | None, walker: _ChainWalker) -> Problem | None:
+    if head is None:
+        return Problem("removed", None, "the chain head of this site is missing")
+
+    if head.seq > walker.last_seq:
+        return Problem(
+            "removed",
+            walker.last_seq + 1,
+            f"entries {walker.last_seq + 1} to {head.seq} removed from the end",
+        )
+
+    if head.seq < walker.last_seq:
+        return Problem(
+            "inserted",
+            head.seq + 1,
+            f"entry {head.seq + 1} was inserted after the last recorded entry",
+        )
+
+    if head.hash != walker.last_hash:
+        return Problem("altered", head.seq, f"entry {head.seq} altered")
+
+    return None
+
+
+def _compare_rows(
+    session: Session, site_id: int, state: dict[tuple[str, int], dict]
+) -> list[Problem]:
+    problems = []
+    for name, (model, columns) in SUBJECTS.items():
+        rows = session.scalars(select(model).where(model.site_id == site_id))
+        seen = set()
+        for row in rows:
+            seen.add(row.id)
+            logged = state.get((name, row.id))
+            if logged is None:
+                problems.append(
+                    Problem("state", None, f"{name} {row.id} has no entry in the log")
+                )
+                continue
+
+            for column in columns:
+                stored = to_log_value(getattr(row, column))
+                if logged.get(column) != stored:
+                    problems.append(
+                        Problem(
+                            "state",
+                            None,
+                            f"{name} {row.id}: {column} is {stored!r} in the table "
+                            f"but {logged.get(column)!r} in the log",
+                        )
+                    )
+
+        for subject_type, subject_id in state:
+            if subject_type == name and subject_id not in seen:
+                problems.append(
+                    Problem("state", None, f"{name} {subject_id} is in the log only")
+                )
+
+    return problems

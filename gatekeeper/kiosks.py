@@ -1,0 +1,137 @@
+"""Binding a kiosk's browser to a site, and revoking it (the kiosk's credential)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gatekeeper import audit
+from gatekeeper.db import utcnow
+from gatekeeper.models import Kiosk, Site, User
+from gatekeeper.text import clean_text
+
+# No 0/O, 1/I/L: the code is read off one screen and typed on another.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+CODE_LIFETIME = timedelta(hours=24)
+
+
+class EnrolmentError(ValueError):
+    """An enrolment code that cannot be used; the message is for the installer."""
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("ascii", "ignore")).hexdigest()
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def create_kiosk(
+    session: Session, site: Site, name: str, *, actor: User | str, address: str = ""
+) -> tuple[Kiosk, str]:
+    """Create a kiosk awaiting enrolment; returns it and its one-time code."""
+    name = clean_text(name, label="Kiosk name", max_length=80)
+    taken = session.scalar(
+        select(Kiosk).where(Kiosk.site_id == site.id, Kiosk.name == name)
+    )
+    if taken:
+        raise EnrolmentError(f"This site already has a kiosk named {name!r}.")
+
+    kiosk = Kiosk(site_id=site.id, name=name)
+    session.add(kiosk)
+    session.flush()
+    code = issue_code(kiosk)
+    audit.record(
+        session,
+        "kiosk.create",
+        actor=actor,
+        site_id=site.id,
+        target=f"kiosk {kiosk.id} {name}",
+        address=address,
+    )
+    return kiosk, code
+
+
+def issue_code(kiosk: Kiosk) -> str:
+    """Give a kiosk that is not revoked a fresh one-time code (a replacement device)."""
+    if kiosk.revoked_at:
+        raise EnrolmentError("A revoked kiosk cannot be enrolled again.")
+
+    code = _new_code()
+    kiosk.enrolment_code_hash = _digest(_normalise_code(code))
+    kiosk.enrolment_expires_at = utcnow() + CODE_LIFETIME
+    return code
+
+
+def enrol(session: Session, code: str, *, address: str = "") -> tuple[Kiosk, str]:
+    """Spend an enrolment code; returns the kiosk and the device token to keep."""
+    normalised = _normalise_code(code)
+    if len(normalised) != CODE_LENGTH:
+        raise EnrolmentError("Enter the 8-character code shown in the console.")
+
+    kiosk = session.scalar(
+        select(Kiosk)
+        .where(Kiosk.enrolment_code_hash == _digest(normalised))
+        .with_for_update()
+    )
+    if kiosk is None or kiosk.revoked_at:
+        raise EnrolmentError("That code is not valid. Check it, or ask for a new one.")
+
+    if kiosk.enrolment_expires_at is None or kiosk.enrolment_expires_at < utcnow():
+        raise EnrolmentError("That code has expired. Ask for a new one in the console.")
+
+    token = secrets.token_urlsafe(32)
+    kiosk.device_token_hash = _digest(token)
+    kiosk.enrolment_code_hash = None
+    kiosk.enrolment_expires_at = None
+    kiosk.enrolled_at = utcnow()
+    audit.record(
+        session,
+        "kiosk.enrol",
+        actor=f"kiosk:{kiosk.id}",
+        site_id=kiosk.site_id,
+        target=f"kiosk {kiosk.id} {kiosk.name}",
+        address=address,
+    )
+    return kiosk, token
+
+
+def authenticate(session: Session, kiosk_id: int, token: str) -> Kiosk | None:
+    """The kiosk a device credential names, if it is enrolled and not revoked."""
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None or kiosk.revoked_at or not kiosk.device_token_hash:
+        return None
+
+    if not secrets.compare_digest(kiosk.device_token_hash, _digest(token)):
+        return None
+
+    return kiosk
+
+
+def revoke(
+    session: Session, kiosk: Kiosk, *, actor: User | str, address: str = ""
+) -> None:
+    """Revoke a kiosk: its device is refused from its next request on."""
+    if kiosk.revoked_at:
+        return
+
+    kiosk.revoked_at = utcnow()
+    kiosk.device_token_hash = None
+    kiosk.enrolment_code_hash = None
+    audit.record(
+        session,
+        "kiosk.revoke",
+        actor=actor,
+        site_id=kiosk.site_id,
+        target=f"kiosk {kiosk.id} {kiosk.name}",
+        address=address,
+    )

@@ -1,0 +1,228 @@
+"""The tables: sites, staff, kiosks, visits, the hash-chained log and the audit trail."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gatekeeper.db import Base, UTCDateTime, utcnow
+
+ROLES = ("front_desk", "guard", "security_manager", "administrator")
+ROLE_LABELS = {
+    "front_desk": "Front desk",
+    "guard": "Guard",
+    "security_manager": "Security manager",
+    "administrator": "Administrator",
+}
+# CTPAT 4.8 recommends multi-factor authentication; these roles must use it.
+MFA_ROLES = frozenset({"security_manager", "administrator"})
+
+ID_TYPES = {
+    "drivers_licence": "Driver's licence",
+    "passport": "Passport",
+    "national_id": "National ID card",
+    "other_government": "Other government photo ID",
+}
+VISITOR_TYPES = {
+    "visitor": "Visitor",
+    "vendor": "Vendor",
+    "service_provider": "Service provider",
+}
+VERIFICATION_MODES = ("attended", "self_service")
+
+user_sites = Table(
+    "user_sites",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    idle_seconds: Mapped[int] = mapped_column(Integer, default=90)
+    verification_mode: Mapped[str] = mapped_column(String(16), default="attended")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Host(Base):
+    """A company point of contact in a site's directory (the 10.2 log field)."""
+
+    __tablename__ = "hosts"
+    __table_args__ = (UniqueConstraint("site_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    department: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    site: Mapped[Site] = relationship()
+
+
+class User(Base):
+    """An individually assigned staff account (CTPAT 4.8)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_token: Mapped[str] = mapped_column(String(64))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(secondary=user_sites, order_by=Site.code)
+
+    @property
+    def needs_mfa(self) -> bool:
+        return self.role in MFA_ROLES
+
+    @property
+    def site_ids(self) -> set[int]:
+        return {site.id for site in self.sites}
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a TOTP code when the phone is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Kiosk(Base):
+    """A touchscreen bound to one site by a one-time enrolment code."""
+
+    __tablename__ = "kiosks"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_token_hash: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+
+        if self.enrolled_at:
+            return "enrolled"
+
+        return "awaiting enrolment"
+
+
+class Visit(Base):
+    """The current state of one visit; every change to it is also a log entry."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("site_id", "badge_number"),
+        Index("ix_visits_site_arrived", "site_id", "arrived_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    badge_number: Mapped[str] = mapped_column(String(16))
+    visitor_name: Mapped[str] = mapped_column(String(120))
+    company: Mapped[str] = mapped_column(String(120))
+    visitor_type: Mapped[str] = mapped_column(String(32))
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id"))
+    host_name: Mapped[str] = mapped_column(String(120))
+    id_type: Mapped[str] = mapped_column(String(32))
+    id_status: Mapped[str] = mapped_column(String(16), default="unverified")
+    id_verified_by: Mapped[str | None] = mapped_column(String(120))
+    id_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    departed_by: Mapped[str | None] = mapped_column(String(120))
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    site: Mapped[Site] = relationship()
+
+
+class ChainHead(Base):
+    """The last sequence number and hash of a site's log; writers lock this row."""
+
+    __tablename__ = "chain_heads"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LogEntry(Base):
+    """One append-only, hash-chained event of a site's visitor or pickup log."""
+
+    __tablename__ = "log_entries"
+    __table_args__ = (
+        UniqueConstraint("site_id", "seq"),
+        Index("ix_log_entries_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(48))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Staff access and administration (CTPAT 4.5, 4.7): who did what, from where."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(120))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")
