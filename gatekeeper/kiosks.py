@@ -135,3 +135,21 @@ def revoke(
         target=f"kiosk {kiosk.id} {kiosk.name}",
         address=address,
     )
+
+
+def replace_device(
+    session: Session, kiosk: Kiosk, *, actor: User | str, address: str = ""
+) -> str:
+    """Unbind a kiosk's current device and issue a code for the one replacing it."""
+    code = issue_code(kiosk)
+    kiosk.device_token_hash = None
+    kiosk.enrolled_at = None
+    audit.record(
+        session,
+        "kiosk.new_code",
+        actor=actor,
+        site_id=kiosk.site_id,
+        target=f"kiosk {kiosk.id} {kiosk.name}",
+        address=address,
+    )
+    return code

@@ -2,6 +2,10 @@
 
 import unicodedata
 
+# Messages go straight to the person at the screen, so they are translated where they
+# are made; outside a request (the CLI) gettext returns the English text.
+from flask_babel import gettext as _
+
 # Unicode categories refused anywhere in a field: control characters, invisible
 # formatting (zero-width joiners, bidirectional overrides), unassigned and private-use
 # code points, and lone surrogates.
@@ -17,14 +21,16 @@ def clean_text(value: str | None, *, label: str, max_length: int, required=True)
     text = unicodedata.normalize("NFC", value or "")
     for character in text:
         if unicodedata.category(character) in REFUSED_CATEGORIES:
-            raise TextError(f"{label} contains a character that is not allowed.")
+            raise TextError(_("%(label)s contains a character that is not allowed.", label=label))
 
     text = " ".join(text.split())
     if required and not text:
-        raise TextError(f"{label} is required.")
+        raise TextError(_("%(label)s is required.", label=label))
 
     if len(text) > max_length:
-        raise TextError(f"{label} must be at most {max_length} characters.")
+        raise TextError(
+            _("%(label)s must be at most %(n)s characters.", label=label, n=max_length)
+        )
 
     return text
 
@@ -33,13 +39,13 @@ def clean_name(value: str | None, *, label: str, max_length: int = 120) -> str:
     """A person's or company's name: letters from any script, and a little punctuation."""
     text = clean_text(value, label=label, max_length=max_length)
     if not any(unicodedata.category(c).startswith("L") for c in text):
-        raise TextError(f"{label} must contain letters.")
+        raise TextError(_("%(label)s must contain letters.", label=label))
 
     for character in text:
         category = unicodedata.category(character)
         if category[0] in {"L", "M", "N", "Z"} or character in "'’.,-&()/":
             continue
 
-        raise TextError(f"{label} contains a character that is not allowed.")
+        raise TextError(_("%(label)s contains a character that is not allowed.", label=label))
 
     return text

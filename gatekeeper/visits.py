@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -61,7 +62,7 @@ def _new_badge_number(session: Session, site_id: int) -> str:
         if not taken:
             return number
 
-    raise VisitError("No badge number is free; ask the front desk.")
+    raise VisitError(_("No badge number is free; ask the front desk."))
 
 
 def check_in(
@@ -86,13 +87,13 @@ def check_in(
 
     host = session.get(Host, host_id)
     if host is None or host.site_id != site.id or not host.active:
-        raise VisitError("Choose your point of contact from the list.")
+        raise VisitError(_("Choose your point of contact from the list."))
 
     if id_type not in ID_TYPES:
-        raise VisitError("Choose the type of photo ID you showed.")
+        raise VisitError(_("Choose the type of photo ID you showed."))
 
     if visitor_type not in VISITOR_TYPES:
-        raise VisitError("Choose who you are.")
+        raise VisitError(_("Choose who you are."))
 
     visit = Visit(
         site_id=site.id,
@@ -122,6 +123,10 @@ def check_in(
     return visit
 
 
+def find_by_submission(session: Session, submission_key: str) -> Visit | None:
+    return session.scalar(select(Visit).where(Visit.submission_key == submission_key))
+
+
 def is_duplicate_submission(error: IntegrityError) -> bool:
     """True when an insert failed because the same form was submitted twice at once."""
     return "submission_key" in str(error.orig)
@@ -130,10 +135,10 @@ def is_duplicate_submission(error: IntegrityError) -> bool:
 def verify_id(session: Session, visit: Visit, id_type: str, *, actor: User) -> None:
     """Record that an employee compared the photo ID with the person (10.2)."""
     if id_type not in ID_TYPES:
-        raise VisitError("Choose the type of photo ID you checked.")
+        raise VisitError(_("Choose the type of photo ID you checked."))
 
     if visit.id_status == "verified":
-        raise VisitError("This visitor's ID is already verified.")
+        raise VisitError(_("This visitor's ID is already verified."))
 
     visit.id_type = id_type
     visit.id_status = "verified"
@@ -161,7 +166,7 @@ def sign_out(
     """Record a departure exactly once, even when two sign-outs race."""
     badge_number = badge_number.strip()
     if not (badge_number.isdigit() and len(badge_number) == 6):
-        raise VisitError("A badge number is 6 digits.")
+        raise VisitError(_("A badge number is 6 digits."))
 
     visit = session.scalar(
         select(Visit).where(
@@ -169,7 +174,7 @@ def sign_out(
         )
     )
     if visit is None:
-        raise VisitError("No visit has that badge number. Please see the front desk.")
+        raise VisitError(_("No visit has that badge number. Please see the front desk."))
 
     now = utcnow()
     label = _actor_label(actor)
@@ -182,7 +187,7 @@ def sign_out(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise VisitError("This badge is already signed out.")
+        raise VisitError(_("This badge is already signed out."))
 
     session.refresh(visit)
     chain.append(
@@ -208,10 +213,10 @@ def correct(
 ) -> None:
     """Correct one field of a visit: a new entry naming what it corrects and why."""
     if column not in CORRECTABLE:
-        raise VisitError("That field cannot be corrected.")
+        raise VisitError(_("That field cannot be corrected."))
 
     if not reason.strip():
-        raise VisitError("A correction needs a reason.")
+        raise VisitError(_("A correction needs a reason."))
 
     before = getattr(visit, column)
     setattr(visit, column, value)

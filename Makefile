@@ -1,0 +1,63 @@
+# Everyday tasks. `make run` and `make test` work on a fresh clone that has python3
+# and can reach PyPI: the first target they need builds the virtualenv.
+
+SHELL := /bin/bash
+VENV = .venv
+PY = $(VENV)/bin/python
+STAMP = $(VENV)/.installed
+DEV_ENV = GATEKEEPER_ENV=development COOKIE_SECURE=false
+GUNICORN = $(VENV)/bin/gunicorn --workers 2
+
+.PHONY: venv translations run test lint clean
+
+venv: $(STAMP)
+
+# The stamp is newer than pyproject.toml once the dependencies it names are
+# installed, so the install runs again only when they change.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# translations/ may not exist yet, or hold no catalogues; both are fine.
+translations: venv
+	@if find translations -name '*.po' 2>/dev/null | grep -q .; then \
+		$(VENV)/bin/pybabel compile -d translations -f; \
+	else \
+		echo "No translations to compile."; \
+	fi
+
+# The demo set-up is safe to repeat; it prints a kiosk enrolment code and a one-time
+# admin password. Both apps then run in the foreground until Ctrl-C, which stops
+# both; if either app exits, the other is stopped too. Recent gunicorn releases open a
+# control socket at one fixed path, which two servers would fight over, so it is
+# turned off where the option exists.
+run: venv translations
+	$(DEV_ENV) $(VENV)/bin/kiosk demo
+	@echo "Kiosk: http://127.0.0.1:8000  Console: http://127.0.0.1:8001  (Ctrl-C stops both)"
+	@export $(DEV_ENV); \
+	extra=; \
+	if $(GUNICORN) --help | grep -q -- --no-control-socket; then \
+		extra=--no-control-socket; \
+	fi; \
+	trap 'kill $$kiosk $$console 2>/dev/null; wait' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(GUNICORN) $$extra --bind 127.0.0.1:8000 kiosk.wsgi:app & kiosk=$$!; \
+	$(GUNICORN) $$extra --bind 127.0.0.1:8001 admin.wsgi:app & console=$$!; \
+	wait -n
+
+# Extra pytest arguments: make test PYTEST_ARGS='tests/cli -x'
+test: venv translations
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Build and test leftovers only: the virtualenv and instance/ (secrets, the
+# development database) are kept.
+clean:
+	rm -rf .pytest_cache .ruff_cache build test-artifacts *.egg-info
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+	if [ -d translations ]; then find translations -name '*.mo' -delete; fi

@@ -1,0 +1,270 @@
+"""Setup steps shared by the kiosk and console app factories."""
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import Babel, format_datetime, gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gatekeeper import migrate
+from gatekeeper.config import PROJECT_ROOT, Settings
+from gatekeeper.db import make_engine, make_sessionmaker, read_only
+
+logger = logging.getLogger(__name__)
+request_logger = logging.getLogger("gatekeeper.requests")
+
+LANGUAGES = {"en": "English", "es": "Español"}
+TEMPLATES = PROJECT_ROOT / "templates"
+STATIC = PROJECT_ROOT / "static"
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def new_app(import_name: str, settings: Settings, *, surface: str) -> Flask:
+    """A Flask app reading the shared templates and static files."""
+    app = Flask(
+        import_name,
+        template_folder=str(TEMPLATES),
+        static_folder=str(STATIC),
+        instance_path=str(settings.instance),
+    )
+    app.config.from_mapping(
+        SETTINGS=settings,
+        SURFACE=surface,
+        SECRET_KEY=settings.SECRET_KEY or "dev-only-insecure-key",
+        SESSION_COOKIE_NAME=f"gk_{surface}_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.COOKIE_SECURE,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.SESSION_IDLE_MINUTES),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=settings.COOKIE_SECURE,
+        RATELIMIT_STORAGE_URI=settings.RATELIMIT_STORAGE_URI,
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="en",
+        TESTING=settings.GATEKEEPER_ENV == "testing",
+    )
+    if settings.TRUST_PROXY:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    """Log every request with its method, path, status and duration."""
+    settings: Settings = app.config["SETTINGS"]
+    logging.basicConfig(
+        level=settings.LOG_LEVEL,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        started = g.get("request_started")
+        elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
+        request_logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed,
+        )
+        return response
+
+
+def configure_database(app: Flask) -> None:
+    """One engine per process; one session per request, closed when it ends."""
+    settings: Settings = app.config["SETTINGS"]
+    engine = make_engine(settings.database_url)
+    if settings.AUTO_MIGRATE:
+        migrate.upgrade(engine)
+
+    app.extensions["gatekeeper.engine"] = engine
+    app.extensions["gatekeeper.sessions"] = make_sessionmaker(engine)
+
+    @app.teardown_appcontext
+    def _close_session(_error):
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.close()
+
+
+def db() -> Session:
+    """The current request's database session.
+
+    A GET only reads, so on SQLite it starts a plain transaction; any other method
+    starts with the write lock held (see gatekeeper.db) so its action is atomic.
+    """
+    if "db_session" not in g:
+        session = current_app.extensions["gatekeeper.sessions"]()
+        if has_request_context() and request.method in ("GET", "HEAD"):
+            read_only(session)
+
+        g.db_session = session
+
+    return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One action's writes, committed together at the end or not at all."""
+    session = db()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def database_is_up() -> bool:
+    try:
+        with current_app.extensions["gatekeeper.engine"].connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError:
+        logger.exception("database check failed")
+        return False
+
+    return True
+
+
+def configure_security(app: Flask, *, permissions: str) -> None:
+    """CSRF on every form, rate limits, and the security headers on every response."""
+    csrf.init_app(app)
+    limiter.init_app(app)
+    settings: Settings = app.config["SETTINGS"]
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", permissions)
+        if settings.COOKIE_SECURE:
+            headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+
+        # Personal data must not stay in a shared browser's cache or history.
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+
+        return response
+
+
+def configure_i18n(app: Flask) -> None:
+    """English and Spanish, chosen per browser session; times in the site's zone."""
+    Babel(app, locale_selector=lambda: session.get("lang", "en"))
+
+    @app.template_filter("localtime")
+    def _localtime(value: datetime | None, zone: str, pattern: str = "HH:mm") -> str:
+        if value is None:
+            return ""
+
+        return format_datetime(value.astimezone(ZoneInfo(zone)), pattern)
+
+    @app.context_processor
+    def _languages():
+        return {"languages": LANGUAGES, "current_lang": session.get("lang", "en")}
+
+
+def configure_errors(app: Flask) -> None:
+    """A plain page for every error; a traceback never reaches a browser."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code == 429:
+            message = gettext("Too many attempts. Please wait a few minutes.")
+        else:
+            message = error.description
+
+        return _error_page(error.code or 500, error.name, message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return _error_page(
+            400,
+            gettext("Form expired"),
+            gettext("This form expired. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: OperationalError):
+        logger.exception("database unavailable")
+        return _error_page(
+            503,
+            gettext("Service unavailable"),
+            gettext("The system is unavailable. Please see the front desk."),
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(
+            500,
+            gettext("Something went wrong"),
+            gettext("Something went wrong. Please try again or see the front desk."),
+        )
+
+
+def _error_page(status: int, title: str, message: str):
+    surface = current_app.config["SURFACE"]
+    body = render_template(
+        "errors/error.html",
+        surface=surface,
+        status=status,
+        title=title,
+        message=message,
+    )
+    return body, status
+
+
+def client_address() -> str:
+    return request.remote_addr or ""

@@ -1,0 +1,26 @@
+"""The touchscreen app that visitors and drivers use. It serves no log back."""
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from gatekeeper import web
+from gatekeeper.config import load_settings
+from kiosk import device, views
+
+# The kiosk needs the camera for ID photos and badges; nothing else.
+PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
+    """Build the kiosk app: settings, logging, database, security, language, pages."""
+    settings = load_settings(overrides)
+    app = web.new_app(__name__, settings, surface="kiosk")
+    web.configure_logging(app)
+    web.configure_database(app)
+    web.configure_security(app, permissions=PERMISSIONS)
+    web.configure_i18n(app)
+    web.configure_errors(app)
+    device.configure(app)
+    app.register_blueprint(views.bp)
+    return app
