@@ -137,7 +137,10 @@ def sign_in(
     if not passwords.verify_password(user.password_hash, password):
         user.failed_logins += 1
         audit.record(
-            session, "login.failure", actor=user, address=address,
+            session,
+            "login.failure",
+            actor=user,
+            address=address,
             failures=user.failed_logins,
         )
         if user.failed_logins >= max_failures:
@@ -199,8 +202,9 @@ def set_active(
         user.failed_logins = 0
 
     action = "user.enable" if active else "user.disable"
-    audit.record(session, action, actor=actor, target=f"user {user.username}",
-                 address=address)
+    audit.record(
+        session, action, actor=actor, target=f"user {user.username}", address=address
+    )
 
 
 def set_role_and_sites(
@@ -247,8 +251,13 @@ def reset_password(
     user.session_token = new_session_token()
     user.locked_until = None
     user.failed_logins = 0
-    audit.record(session, "user.password_reset", actor=actor,
-                 target=f"user {user.username}", address=address)
+    audit.record(
+        session,
+        "user.password_reset",
+        actor=actor,
+        target=f"user {user.username}",
+        address=address,
+    )
     return password
 
 
@@ -258,14 +267,24 @@ def reset_mfa(session: Session, user: User, *, actor: User, address: str = "") -
     user.mfa_enrolled_at = None
     user.totp_last_step = 0
     user.session_token = new_session_token()
-    audit.record(session, "user.mfa_reset", actor=actor,
-                 target=f"user {user.username}", address=address)
+    audit.record(
+        session,
+        "user.mfa_reset",
+        actor=actor,
+        target=f"user {user.username}",
+        address=address,
+    )
 
 
 def load_by_session_id(session: Session, session_id: str) -> User | None:
     """The active user a session cookie names, or None when the session has ended."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    # isdigit() alone also accepts digits int() cannot read, such as "²"; and ids are
+    # 32-bit integers, so a longer number must be a miss rather than a database error.
+    if not (user_id.isascii() and user_id.isdigit()) or not token:
+        return None
+
+    if int(user_id) >= 2**31:
         return None
 
     user = session.get(User, int(user_id))

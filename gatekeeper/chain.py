@@ -95,9 +95,7 @@ def append(
         }
     )
     digest = entry_hash(prev_hash, body)
-    session.execute(
-        update(heads).where(heads.c.site_id == site_id).values(hash=digest)
-    )
+    session.execute(update(heads).where(heads.c.site_id == site_id).values(hash=digest))
     entry = LogEntry(
         site_id=site_id,
         seq=seq,
@@ -207,9 +205,10 @@ class _ChainWalker:
     def _classify(self, entry: LogEntry) -> Problem | None:
         expected = self.last_seq + 1
         if entry.seq > expected:
-            missing = f"{expected}" if entry.seq == expected + 1 else (
-                f"{expected} to {entry.seq - 1}"
-            )
+            missing = f"{expected}"
+            if entry.seq > expected + 1:
+                missing = f"{expected} to {entry.seq - 1}"
+
             return Problem("removed", expected, f"entry {missing} removed")
 
         body = _parse(entry.body)
@@ -234,10 +233,13 @@ class _ChainWalker:
                     f"entry {body.get('seq')} was moved to position {entry.seq}",
                 )
 
+            # The entry is whole but does not follow its predecessor: one of the two
+            # was replaced, or the predecessor was altered and its hash recomputed.
             return Problem(
-                "inserted",
+                "altered",
                 entry.seq,
-                f"entry {entry.seq} was inserted: it is not part of the chain",
+                f"the chain breaks before entry {entry.seq}: entry {entry.seq - 1} "
+                f"or entry {entry.seq} was altered or replaced",
             )
 
         if body.get("seq") != entry.seq or body.get("site") != entry.site_id:
@@ -247,10 +249,13 @@ class _ChainWalker:
                 f"entry {body.get('seq')} was moved to position {entry.seq}",
             )
 
-        if body.get("kind") != entry.kind or body.get("subject") != [
-            entry.subject_type,
-            entry.subject_id,
-        ]:
+        # The columns are what the log pages show, so each must match the hashed body.
+        if (
+            body.get("kind") != entry.kind
+            or body.get("subject") != [entry.subject_type, entry.subject_id]
+            or body.get("actor") != entry.actor
+            or body.get("at") != to_log_value(entry.recorded_at)
+        ):
             return Problem("altered", entry.seq, f"entry {entry.seq} altered")
 
         return None

@@ -1,4 +1,4 @@
-"""Settings read once from the environment (or a mapping, in tests), typed and checked."""
+"""Settings read once from the environment (or a test's mapping), typed and checked."""
 
 import os
 import secrets

@@ -55,7 +55,8 @@ def qr_svg(uri: str) -> bytes:
 def accept_code(user: User, secret: str, code: str) -> None:
     """Check a TOTP code and refuse one already used, so a seen code cannot replay."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    # isdigit() alone accepts digits of other scripts, which compare_digest refuses.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         raise MfaError("Enter the 6-digit code from your authenticator app.")
 
     totp = pyotp.TOTP(secret)

@@ -38,7 +38,9 @@ def upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK}
+            )
             connection.commit()
 
         try:

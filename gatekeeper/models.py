@@ -1,4 +1,4 @@
-"""The tables: sites, staff, kiosks, visits, the hash-chained log and the audit trail."""
+"""The tables: sites, staff, kiosks, visits, the chained log and the audit trail."""
 
 from datetime import datetime
 

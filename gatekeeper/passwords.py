@@ -28,7 +28,7 @@ def _common_passwords() -> frozenset[str]:
 
 
 def problems(password: str, *, username: str = "", name: str = "") -> list[str]:
-    """What is wrong with a proposed password, as messages for the person choosing it."""
+    """What is wrong with a proposed password, as messages for the person choosing."""
     found = []
     if len(password) < MIN_LENGTH:
         found.append(f"Use at least {MIN_LENGTH} characters.")

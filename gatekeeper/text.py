@@ -21,7 +21,9 @@ def clean_text(value: str | None, *, label: str, max_length: int, required=True)
     text = unicodedata.normalize("NFC", value or "")
     for character in text:
         if unicodedata.category(character) in REFUSED_CATEGORIES:
-            raise TextError(_("%(label)s contains a character that is not allowed.", label=label))
+            raise TextError(
+                _("%(label)s contains a character that is not allowed.", label=label)
+            )
 
     text = " ".join(text.split())
     if required and not text:
@@ -36,7 +38,7 @@ def clean_text(value: str | None, *, label: str, max_length: int, required=True)
 
 
 def clean_name(value: str | None, *, label: str, max_length: int = 120) -> str:
-    """A person's or company's name: letters from any script, and a little punctuation."""
+    """A person's or company's name: letters of any script, and a little punctuation."""
     text = clean_text(value, label=label, max_length=max_length)
     if not any(unicodedata.category(c).startswith("L") for c in text):
         raise TextError(_("%(label)s must contain letters.", label=label))
@@ -46,6 +48,8 @@ def clean_name(value: str | None, *, label: str, max_length: int = 120) -> str:
         if category[0] in {"L", "M", "N", "Z"} or character in "'’.,-&()/":
             continue
 
-        raise TextError(_("%(label)s contains a character that is not allowed.", label=label))
+        raise TextError(
+            _("%(label)s contains a character that is not allowed.", label=label)
+        )
 
     return text

@@ -52,7 +52,7 @@ def _actor_label(actor: User | Kiosk | str) -> str:
 
 
 def _new_badge_number(session: Session, site_id: int) -> str:
-    for _ in range(50):
+    for _attempt in range(50):
         number = f"{secrets.randbelow(900000) + 100000}"
         taken = session.scalar(
             select(Visit.id).where(
@@ -174,7 +174,9 @@ def sign_out(
         )
     )
     if visit is None:
-        raise VisitError(_("No visit has that badge number. Please see the front desk."))
+        raise VisitError(
+            _("No visit has that badge number. Please see the front desk.")
+        )
 
     now = utcnow()
     label = _actor_label(actor)
