@@ -6,6 +6,7 @@ variant of one, nor the account's own name.
 """
 
 import re
+import unicodedata
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -70,14 +71,20 @@ def _is_repetitive(lowered: str) -> bool:
     return False
 
 
+def _normalise(password: str) -> str:
+    """NFKC, as SP 800-63B asks: the same passphrase typed on another keyboard or
+    system, composed differently, must still match."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(_normalise(password))
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when the password matches; never raises for a wrong or malformed hash."""
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher.verify(stored_hash, _normalise(password))
     except (VerificationError, InvalidHashError):
         return False
 

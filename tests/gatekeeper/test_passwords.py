@@ -1,5 +1,7 @@
 """The password policy after NIST SP 800-63B, and argon2 hashing (CTPAT 4.8)."""
 
+import unicodedata
+
 import pytest
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, assume, given, settings
@@ -141,3 +143,13 @@ def test_any_accepted_password_verifies_against_its_own_hash(password):
 
     assert passwords.verify_password(stored, password)
     assert not passwords.verify_password(stored, password + "x")
+
+
+def test_a_passphrase_matches_whatever_unicode_composition_it_is_typed_in():
+    composed = "café crème brûlée au lait"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+
+    stored = passwords.hash_password(composed)
+
+    assert passwords.verify_password(stored, decomposed)
