@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,7 @@ def enrol(session: Session, code: str, *, address: str = "") -> tuple[Kiosk, str
     """Spend an enrolment code; returns the kiosk and the device token to keep."""
     normalised = _normalise_code(code)
     if len(normalised) != CODE_LENGTH:
-        raise EnrolmentError("Enter the 8-character code shown in the console.")
+        raise EnrolmentError(_("Enter the 8-character code shown in the console."))
 
     kiosk = session.scalar(
         select(Kiosk)
@@ -84,10 +85,14 @@ def enrol(session: Session, code: str, *, address: str = "") -> tuple[Kiosk, str
         .with_for_update()
     )
     if kiosk is None or kiosk.revoked_at:
-        raise EnrolmentError("That code is not valid. Check it, or ask for a new one.")
+        raise EnrolmentError(
+            _("That code is not valid. Check it, or ask for a new one.")
+        )
 
     if kiosk.enrolment_expires_at is None or kiosk.enrolment_expires_at < utcnow():
-        raise EnrolmentError("That code has expired. Ask for a new one in the console.")
+        raise EnrolmentError(
+            _("That code has expired. Ask for a new one in the console.")
+        )
 
     token = secrets.token_urlsafe(32)
     kiosk.device_token_hash = _digest(token)

@@ -220,12 +220,8 @@ def configure_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if error.code == 429:
-            message = gettext("Too many attempts. Please wait a few minutes.")
-        else:
-            message = error.description
-
-        return _error_page(error.code or 500, error.name, message)
+        title, message = _http_error_text(error)
+        return _error_page(error.code or 500, title, message)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -252,6 +248,33 @@ def configure_errors(app: Flask) -> None:
             gettext("Something went wrong"),
             gettext("Something went wrong. Please try again or see the front desk."),
         )
+
+
+def _http_error_text(error: HTTPException) -> tuple[str, str]:
+    """A title and message in the screen's language; a view's own reason wins."""
+    own = error.description if error.description != type(error).description else ""
+    texts = {
+        400: (gettext("Request not understood"), gettext("Go back and try again.")),
+        403: (
+            gettext("Not allowed"),
+            gettext("Your account is not allowed to open this page."),
+        ),
+        404: (gettext("Page not found"), gettext("There is nothing at this address.")),
+        405: (gettext("Page not found"), gettext("There is nothing at this address.")),
+        413: (
+            gettext("Too large"),
+            gettext("What was sent is too large. Try a smaller photo."),
+        ),
+        429: (
+            gettext("Too many attempts"),
+            gettext("Too many attempts. Please wait a few minutes."),
+        ),
+    }
+    title, message = texts.get(
+        error.code or 500,
+        (gettext("Something went wrong"), gettext("Please try again.")),
+    )
+    return title, own or message
 
 
 def _error_page(status: int, title: str, message: str):
