@@ -6,7 +6,7 @@ VENV = .venv
 PY = $(VENV)/bin/python
 STAMP = $(VENV)/.installed
 DEV_ENV = GATEKEEPER_ENV=development COOKIE_SECURE=false
-GUNICORN = $(VENV)/bin/gunicorn --workers 2
+GUNICORN = $(VENV)/bin/gunicorn
 
 .PHONY: venv translations run test lint clean
 
@@ -29,22 +29,17 @@ translations: venv
 	fi
 
 # The demo set-up is safe to repeat; it prints a kiosk enrolment code and a one-time
-# admin password. Both apps then run in the foreground until Ctrl-C, which stops
-# both; if either app exits, the other is stopped too. Recent gunicorn releases open a
-# control socket at one fixed path, which two servers would fight over, so it is
-# turned off where the option exists.
+# admin password. Both apps then run in the foreground, from the same gunicorn
+# configs a facility uses (deploy/gunicorn), until Ctrl-C, which stops both; if
+# either app exits, the other is stopped too.
 run: venv translations
 	$(DEV_ENV) $(VENV)/bin/kiosk demo
 	@echo "Kiosk: http://127.0.0.1:8000  Console: http://127.0.0.1:8001  (Ctrl-C stops both)"
-	@export $(DEV_ENV); \
-	extra=; \
-	if $(GUNICORN) --help | grep -q -- --no-control-socket; then \
-		extra=--no-control-socket; \
-	fi; \
+	@export $(DEV_ENV) GUNICORN_WORKERS=2; \
 	trap 'kill $$kiosk $$console 2>/dev/null; wait' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(GUNICORN) $$extra --bind 127.0.0.1:8000 kiosk.wsgi:app & kiosk=$$!; \
-	$(GUNICORN) $$extra --bind 127.0.0.1:8001 admin.wsgi:app & console=$$!; \
+	$(GUNICORN) -c deploy/gunicorn/kiosk.conf.py & kiosk=$$!; \
+	$(GUNICORN) -c deploy/gunicorn/console.conf.py & console=$$!; \
 	wait -n
 
 # Extra pytest arguments: make test PYTEST_ARGS='tests/cli -x'
