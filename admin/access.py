@@ -12,7 +12,7 @@ from flask_login import LoginManager, UserMixin, current_user
 
 from gatekeeper import accounts
 from gatekeeper.models import Site, User
-from gatekeeper.web import db
+from gatekeeper.web import db, new_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,7 @@ STAFF_ON_SITE = ("front_desk", "guard", "security_manager")
 # Reached before the password is changed: the change itself, and leaving.
 WHILE_PASSWORD_EXPIRED = {"auth.change_password", "auth.logout"}
 
+limiter = new_limiter()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in."

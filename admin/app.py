@@ -18,7 +18,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app = web.new_app(__name__, settings, surface="console")
     web.configure_logging(app)
     web.configure_database(app)
-    web.configure_security(app, permissions=PERMISSIONS)
+    web.configure_security(app, permissions=PERMISSIONS, limiter=access.limiter)
     web.configure_i18n(app)
     web.configure_errors(app)
     access.configure(app)

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from admin.access import PUBLIC, SIGNED_IN, Staff, allow
+from admin.access import PUBLIC, SIGNED_IN, Staff, allow, limiter
 from admin.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -28,7 +28,7 @@ from admin.forms import (
 from gatekeeper import accounts, audit, mfa
 from gatekeeper.db import utcnow
 from gatekeeper.models import User
-from gatekeeper.web import client_address, db, limiter, transaction
+from gatekeeper.web import client_address, db, transaction
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)

@@ -112,6 +112,9 @@ def enrol(session: Session, code: str, *, address: str = "") -> tuple[Kiosk, str
 
 def authenticate(session: Session, kiosk_id: int, token: str) -> Kiosk | None:
     """The kiosk a device credential names, if it is enrolled and not revoked."""
+    if not 0 < kiosk_id < 2**31:
+        return None
+
     kiosk = session.get(Kiosk, kiosk_id)
     if kiosk is None or kiosk.revoked_at or not kiosk.device_token_hash:
         return None

@@ -165,7 +165,9 @@ def sign_out(
 ) -> Visit:
     """Record a departure exactly once, even when two sign-outs race."""
     badge_number = badge_number.strip()
-    if not (badge_number.isdigit() and len(badge_number) == 6):
+    if not (
+        badge_number.isascii() and badge_number.isdigit() and len(badge_number) == 6
+    ):
         raise VisitError(_("A badge number is 6 digits."))
 
     visit = session.scalar(

@@ -52,7 +52,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def new_limiter() -> Limiter:
+    """A rate limiter for one app; each app keeps its own counters and storage."""
+    return Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
 def new_app(import_name: str, settings: Settings, *, surface: str) -> Flask:
@@ -170,7 +174,7 @@ def database_is_up() -> bool:
     return True
 
 
-def configure_security(app: Flask, *, permissions: str) -> None:
+def configure_security(app: Flask, *, permissions: str, limiter: Limiter) -> None:
     """CSRF on every form, rate limits, and the security headers on every response."""
     csrf.init_app(app)
     limiter.init_app(app)

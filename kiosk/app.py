@@ -18,9 +18,11 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app = web.new_app(__name__, settings, surface="kiosk")
     web.configure_logging(app)
     web.configure_database(app)
-    web.configure_security(app, permissions=PERMISSIONS)
+    # The device is identified before CSRF and rate limits are checked, so even
+    # their error pages know the kiosk's site and idle time and reset themselves.
+    device.configure(app)
+    web.configure_security(app, permissions=PERMISSIONS, limiter=views.limiter)
     web.configure_i18n(app)
     web.configure_errors(app)
-    device.configure(app)
     app.register_blueprint(views.bp)
     return app

@@ -54,6 +54,6 @@ class SignOutForm(FlaskForm):
         _l("Badge number"),
         validators=[
             CleanText(_l("Badge number"), 16),
-            Regexp(r"^\d{6}$", message=_l("A badge number is 6 digits.")),
+            Regexp(r"^[0-9]{6}$", message=_l("A badge number is 6 digits.")),
         ],
     )

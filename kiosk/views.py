@@ -27,7 +27,7 @@ from gatekeeper.web import (
     client_address,
     database_is_up,
     db,
-    limiter,
+    new_limiter,
     transaction,
 )
 from kiosk import device
@@ -35,6 +35,7 @@ from kiosk.forms import CheckInForm, EnrolForm, LanguageForm, SignOutForm
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("kiosk", __name__)
+limiter = new_limiter()
 
 VISITOR_TYPE_LABELS = {
     "visitor": _l("Visitor"),

@@ -145,6 +145,8 @@ def test_a_signed_credential_with_a_wrong_token_is_not_enrolled(
 @pytest.mark.parametrize(
     "payload",
     [
+        pytest.param([2**70, "token"], id="id-beyond-any-row"),
+        pytest.param([-1, "token"], id="negative-id"),
         pytest.param("not a pair", id="text"),
         pytest.param(["1", "token"], id="id-as-text"),
         pytest.param([1, 2], id="token-as-number"),

@@ -210,8 +210,8 @@ def test_a_visitor_signs_out_once_by_badge_number(
         ("12345", b"A badge number is 6 digits."),
         ("12a456", b"A badge number is 6 digits."),
         ("1234567", b"A badge number is 6 digits."),
-        # Digits of another script are refused; which message says so is open.
-        ("\u0661\u0662\u0663\u0664\u0665\u0666", b'class="field-errors"'),
+        # Digits of another script are not badge digits.
+        ("\u0661\u0662\u0663\u0664\u0665\u0666", b"A badge number is 6 digits."),
         ("", b"Badge number is required."),
         ("999999", b"No visit has that badge number."),
     ],
@@ -329,3 +329,13 @@ def test_no_kiosk_page_has_an_inline_script(kiosk_app, kiosk_client, check_in_fo
         assert not INLINE_HANDLER.search(response.data), response.request.path
 
     assert pages >= 8
+
+
+def test_a_form_error_page_on_a_kiosk_still_returns_to_the_start_by_itself(
+    kiosk_client,
+):
+    response = kiosk_client.post("/check-in", data={"visitor_name": "No Token"})
+
+    assert response.status_code == 400
+    assert b'data-idle-seconds="90"' in response.data
+    assert b"Main Warehouse" in response.data
