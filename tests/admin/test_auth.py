@@ -247,9 +247,10 @@ def test_a_new_administrator_enrols_an_authenticator_at_the_first_sign_in(
     page = console.get("/mfa/enrol")
     assert page.status_code == 200
     assert b'src="/mfa/qr.svg"' in page.data
-    secret = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', page.data)
-    assert secret, "the page shows no key to type in"
-    secret = secret.group(1).decode()
+    shown = re.search(rb'<code class="secret">([A-Z2-7 ]+)</code>', page.data)
+    assert shown, "the page shows no key to type in"
+    # Shown in groups of four for typing; authenticator apps ignore the spaces.
+    secret = shown.group(1).decode().replace(" ", "")
 
     qr = console.get("/mfa/qr.svg")
     assert qr.status_code == 200
