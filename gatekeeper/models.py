@@ -57,6 +57,9 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
     idle_seconds: Mapped[int] = mapped_column(Integer, default=90)
     verification_mode: Mapped[str] = mapped_column(String(16), default="attended")
+    # How long a visitor's temporary badge stays valid after check-in (CTPAT 10.2).
+    badge_valid_hours: Mapped[int] = mapped_column(Integer, default=12)
+    badge_size: Mapped[str] = mapped_column(String(16), default="62x100mm")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -174,10 +177,26 @@ class Visit(Base):
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
     departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     departed_by: Mapped[str | None] = mapped_column(String(120))
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    badge_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     site: Mapped[Site] = relationship()
+
+
+class BadgeCheck(Base):
+    """A guard's scan of a visitor badge and the verdict it got; each one is kept."""
+
+    __tablename__ = "badge_checks"
+    __table_args__ = (Index("ix_badge_checks_site_at", "site_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    checked_by: Mapped[str] = mapped_column(String(120))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ChainHead(Base):

@@ -31,6 +31,8 @@ LOGGED_COLUMNS = (
     "arrived_at",
     "departed_at",
     "departed_by",
+    "valid_until",
+    "badge_revoked_at",
 )
 chain.register_subject("visit", Visit, LOGGED_COLUMNS)
 
@@ -95,6 +97,7 @@ def check_in(
     if visitor_type not in VISITOR_TYPES:
         raise VisitError(_("Choose who you are."))
 
+    arrived_at = utcnow()
     visit = Visit(
         site_id=site.id,
         badge_number=_new_badge_number(session, site.id),
@@ -105,7 +108,8 @@ def check_in(
         host_name=host.name,
         id_type=id_type,
         id_status="unverified",
-        arrived_at=utcnow(),
+        arrived_at=arrived_at,
+        valid_until=arrived_at + timedelta(hours=site.badge_valid_hours),
         kiosk_id=kiosk.id if kiosk else None,
         submission_key=submission_key,
     )

@@ -377,3 +377,22 @@ def test_a_day_of_a_clock_change_is_as_long_as_it_really_is(day, hours):
         day.year, day.month, day.day, 6 if day.month == 3 else 5, tzinfo=UTC
     )
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=hours)
+
+
+def test_a_badge_is_valid_for_the_hours_the_site_sets(sessions, site, host):
+    with sessions.begin() as session:
+        session.get(Site, site.id).badge_valid_hours = 4
+        visit = visits.check_in(
+            session,
+            site=session.get(Site, site.id),
+            kiosk=None,
+            visitor_name="Ada Byron",
+            company="Engines Ltd",
+            host_id=host.id,
+            visitor_type="visitor",
+            id_type="passport",
+        )
+
+    assert visit.valid_until - visit.arrived_at == timedelta(hours=4)
+    with sessions() as session:
+        assert chain.verify_site(session, session.get(Site, site.id)).ok
