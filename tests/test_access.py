@@ -8,9 +8,9 @@ not match its line fails too.
 import pytest
 from flask import url_for
 
-from gatekeeper import accounts, visits
+from gatekeeper import accounts, kiosks, visits
 from gatekeeper.models import Kiosk, Site, User, Visit
-from tests.fixtures.apps import sign_in
+from tests.fixtures.apps import csrf_token, sign_in
 
 PUBLIC = "public"
 SIGNED_IN = "signed in"
@@ -95,7 +95,14 @@ def test_every_kiosk_route_has_a_written_access_rule(kiosk_app):
 
 @pytest.fixture
 def world(
-    console_app, db_sessions, site, other_site, people, make_person, kiosk_client
+    console_app,
+    db_sessions,
+    site,
+    other_site,
+    people,
+    make_person,
+    kiosk_client,
+    revoked_kiosk_credential,
 ):
     """Every caller of the matrix, and one record of each kind at the main site."""
     with db_sessions.begin() as session:
@@ -138,10 +145,32 @@ def world(
     kiosk_caller = console_app.test_client()
     kiosk_caller.set_cookie("gk_kiosk_device", device.value)
     callers["kiosk"] = kiosk_caller
-    callers["revoked kiosk"] = kiosk_caller
+    revoked_caller = console_app.test_client()
+    revoked_caller.set_cookie("gk_kiosk_device", revoked_kiosk_credential)
+    callers["revoked kiosk"] = revoked_caller
     # CSRF has its own tests; here a refused token would hide what the guard does.
     console_app.config["WTF_CSRF_ENABLED"] = False
     return callers, ids
+
+
+@pytest.fixture
+def revoked_kiosk_credential(kiosk_app, db_sessions, site):
+    """The device cookie of a second kiosk, enrolled and then revoked."""
+    with db_sessions.begin() as session:
+        _, code = kiosks.create_kiosk(
+            session, session.get(Site, site.id), "Old gate", actor="test"
+        )
+
+    client = kiosk_app.test_client()
+    client.post(
+        "/enrol", data={"code": code, "csrf_token": csrf_token(client, "/enrol")}
+    )
+    credential = client.get_cookie("gk_kiosk_device").value
+    with db_sessions.begin() as session:
+        kiosk = session.query(Kiosk).filter_by(name="Old gate").one()
+        kiosks.revoke(session, kiosk, actor="test")
+
+    return credential
 
 
 def _signed_in(app, person):
@@ -218,9 +247,17 @@ def test_console_route_answers_each_caller_as_its_policy_says(
 
 
 @pytest.mark.parametrize("endpoint", sorted(KIOSK_POLICY))
-def test_kiosk_route_answers_only_an_enrolled_kiosk(kiosk_app, kiosk_client, endpoint):
+def test_kiosk_route_answers_only_an_enrolled_kiosk(
+    kiosk_app, kiosk_client, revoked_kiosk_credential, endpoint
+):
     kiosk_app.config["WTF_CSRF_ENABLED"] = False
-    callers = {"anonymous": kiosk_app.test_client(), "kiosk": kiosk_client}
+    revoked = kiosk_app.test_client()
+    revoked.set_cookie("gk_kiosk_device", revoked_kiosk_credential)
+    callers = {
+        "anonymous": kiosk_app.test_client(),
+        "revoked kiosk": revoked,
+        "kiosk": kiosk_client,
+    }
     for rule in (r for r in kiosk_app.url_map.iter_rules() if r.endpoint == endpoint):
         url = _url(kiosk_app, rule, {})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
