@@ -64,6 +64,13 @@ class VerifyIdForm(FlaskForm):
     )
 
 
+class CloseVisitForm(FlaskForm):
+    """Closing a visit whose visitor left without signing out; the services check
+    the reason, so the console and the domain keep one rule."""
+
+    reason = StringField("Reason for closing")
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()

@@ -1,11 +1,16 @@
-"""Today's visitor log for the front desk and guards (CTPAT 10.2)."""
+"""Today's visitor log for the front desk and guards (CTPAT 10.2).
+
+Visits still open after their expected end are shown as overdue and first; they
+stay open until someone signs the visitor out or closes the visit with a reason.
+"""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from admin.access import allow, current_site, require_site
-from admin.forms import ActionForm, VerifyIdForm
+from admin.forms import ActionForm, CloseVisitForm, VerifyIdForm
 from gatekeeper import visits
+from gatekeeper.db import utcnow
 from gatekeeper.models import ID_TYPES, VISITOR_TYPES, Visit
 from gatekeeper.web import db, transaction
 
@@ -15,14 +20,23 @@ bp = Blueprint("visits", __name__)
 @bp.get("/today")
 @allow("front_desk", "guard", "security_manager")
 def today():
-    """The visits of the site's day with the six fields 10.2 asks the log to hold."""
+    """The visits of the site's day with the six fields 10.2 asks the log to hold,
+    the overdue ones first, from whatever day they began."""
     site = current_site()
+    now = utcnow()
+    overdue = visits.overdue_visits(db(), site, now)
+    flagged = {visit.id for visit in overdue}
+    others = [v for v in visits.todays_visits(db(), site) if v.id not in flagged]
+    shown = overdue + others
     return render_template(
         "console/visits/today.html",
         site=site,
-        visits=visits.todays_visits(db(), site),
+        visits=shown,
+        overdue_ids=flagged,
+        closings=visits.closings(db(), site.id, [visit.id for visit in shown]),
         verify_form=VerifyIdForm(),
         action_form=ActionForm(),
+        close_form=CloseVisitForm(),
         id_types=ID_TYPES,
         visitor_types=VISITOR_TYPES,
     )
@@ -79,5 +93,27 @@ def sign_out(visit_id: int):
         flash(str(error), "error")
     else:
         flash(f"{visit.visitor_name} signed out.", "ok")
+
+    return redirect(url_for("visits.today"))
+
+
+@bp.post("/<int:visit_id>/close")
+@allow("front_desk", "guard", "security_manager")
+def close(visit_id: int):
+    """Close the visit of someone who left without signing out, with the reason."""
+    visit = _visit_or_404(visit_id)
+    form = CloseVisitForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    try:
+        with transaction():
+            visits.close_visit(
+                db(), visit, reason=form.reason.data, actor=current_user.user
+            )
+    except visits.VisitError as error:
+        flash(f"The visit of {visit.visitor_name} was not closed. {error}", "error")
+    else:
+        flash(f"The visit of {visit.visitor_name} is closed.", "ok")
 
     return redirect(url_for("visits.today"))

@@ -17,10 +17,12 @@ import enum
 import hashlib
 import hmac
 import io
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
@@ -297,3 +299,122 @@ def qr_svg(token: str) -> bytes:
         image_factory=qrcode.image.svg.SvgPathImage
     )
     return image.to_string(encoding="utf-8")
+
+
+# The lengths of the tokens make_token writes: the shortest has a one-character
+# badge number, the longest a badge number of MAX_BADGE_LENGTH; base32 spends eight
+# characters on every five bytes.
+TOKEN_MIN_LENGTH = -(-(_HEADER.size + 1 + TAG_BYTES) * 8 // 5)
+TOKEN_MAX_LENGTH = -(-_MAX_RAW_BYTES * 8 // 5)
+_TOKEN_SHAPE = re.compile(
+    rf"[A-Z2-7]{{{TOKEN_MIN_LENGTH},{TOKEN_MAX_LENGTH}}}", re.ASCII
+)
+
+
+def looks_like_token(text: str) -> bool:
+    """True when text has the shape of a token: a form may pass it on to read_token.
+
+    A shape says nothing of whether the token is genuine; only read_token can.
+    """
+    return bool(_TOKEN_SHAPE.fullmatch(text))
+
+
+# The printed badge. Its colour band changes with the weekday of the arrival in the
+# site's time zone, so a guard sees across a yard that yesterday's badge is still
+# being worn; the colours themselves are in static/badge/badge.css.
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+# The label stock a site prints on; the first is the default.
+SIZES = ("62x100mm", "4x3in")
+TYPE_LABELS = {
+    "visitor": _l("Visitor"),
+    "vendor": _l("Vendor"),
+    "service_provider": _l("Service provider"),
+}
+
+
+@dataclass(frozen=True)
+class Face:
+    """What one printed badge shows, ready for the badge template.
+
+    The times are UTC; the template shows them in `timezone`, the site's zone.
+    """
+
+    visitor_name: str
+    company: str
+    host_name: str
+    visitor_type: str
+    badge_number: str
+    arrived_at: datetime
+    valid_until: datetime
+    timezone: str
+    weekday: str
+    size: str
+    escort_required: bool
+    qr_data_uri: str
+
+    @property
+    def ends_another_day(self) -> bool:
+        """True when the badge stops being good on a later local date than it began."""
+        zone = ZoneInfo(self.timezone)
+        return self.valid_until.astimezone(zone).date() != (
+            self.arrived_at.astimezone(zone).date()
+        )
+
+
+def badge_valid_until(visit) -> datetime:
+    """When a visit's badge stops being good.
+
+    A visit recorded before badges had a validity has none of its own; its badge
+    then lasts the site's badge hours from arrival.
+    """
+    if visit.valid_until is not None:
+        return visit.valid_until
+
+    return visit.arrived_at + timedelta(hours=visit.site.badge_valid_hours)
+
+
+def token_for(secret: str, visit) -> str:
+    """The token of a visit's badge; the same visit always gets the same token."""
+    return make_token(
+        secret,
+        site_id=visit.site_id,
+        visit_id=visit.id,
+        badge_number=visit.badge_number,
+        valid_until=badge_valid_until(visit),
+    )
+
+
+def face(secret: str, visit) -> Face:
+    """Everything a visit's printed badge shows, its QR code included.
+
+    `visit` is a visit row with its site loaded. The escort flag is read with
+    getattr because visits do not record it yet: until they do, no badge says an
+    escort is required, whatever the site's practice (CTPAT 10.2 asks that visitors
+    should be escorted).
+    """
+    site = visit.site
+    svg = qr_svg(token_for(secret, visit))
+    local_arrival = visit.arrived_at.astimezone(ZoneInfo(site.timezone))
+    return Face(
+        visitor_name=visit.visitor_name,
+        company=visit.company,
+        host_name=visit.host_name,
+        visitor_type=str(TYPE_LABELS.get(visit.visitor_type, visit.visitor_type)),
+        badge_number=visit.badge_number,
+        arrived_at=visit.arrived_at,
+        valid_until=badge_valid_until(visit),
+        timezone=site.timezone,
+        weekday=WEEKDAYS[local_arrival.weekday()],
+        size=site.badge_size if site.badge_size in SIZES else SIZES[0],
+        escort_required=bool(getattr(visit, "escort_required", False)),
+        qr_data_uri="data:image/svg+xml;base64,"
+        + base64.b64encode(svg).decode("ascii"),
+    )

@@ -1,10 +1,13 @@
-"""Visits: check-in, ID verification, sign-out, corrections (CTPAT 10.2).
+"""Visits: check-in, ID verification, sign-out, closing, corrections (CTPAT 10.2).
 
 Every change to a visit row is written with its log entry in one transaction, and
 the entry carries the columns it set, so the log alone can rebuild the visitor log.
 """
 
+import json
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +18,17 @@ from sqlalchemy.orm import Session
 
 from gatekeeper import chain
 from gatekeeper.db import utcnow
-from gatekeeper.models import ID_TYPES, VISITOR_TYPES, Host, Kiosk, Site, User, Visit
+from gatekeeper.models import (
+    ID_TYPES,
+    VISITOR_TYPES,
+    Host,
+    Kiosk,
+    LogEntry,
+    Site,
+    User,
+    Visit,
+)
+from gatekeeper.text import TextError, clean_text
 
 LOGGED_COLUMNS = (
     "badge_number",
@@ -37,6 +50,8 @@ LOGGED_COLUMNS = (
 chain.register_subject("visit", Visit, LOGGED_COLUMNS)
 
 CORRECTABLE = ("visitor_name", "company", "host_name", "id_type", "visitor_type")
+CLOSE_REASON_MIN = 3
+CLOSE_REASON_MAX = 500
 
 
 class VisitError(ValueError):
@@ -184,10 +199,64 @@ def sign_out(
             _("No visit has that badge number. Please see the front desk.")
         )
 
+    if not _record_departure(session, visit, kind="visit.departed", actor=actor):
+        raise VisitError(_("This badge is already signed out."))
+
+    return visit
+
+
+def close_visit(session: Session, visit: Visit, *, reason: str, actor: User) -> Visit:
+    """Close the visit of someone who left without signing out, saying who and why.
+
+    The time of departure 10.2 asks for is then the time the visit was closed, not
+    the time the visitor really left, so the entry keeps the reason and whether the
+    visit was overdue, for whoever reads the log later.
+    """
+    reason = _close_reason(reason)
     now = utcnow()
+    details = {"reason": reason, "overdue": is_overdue(visit, now)}
+    departed = _record_departure(
+        session, visit, kind="visit.closed", actor=actor, now=now, details=details
+    )
+    if not departed:
+        raise VisitError(_("This visit already has a time of departure."))
+
+    return visit
+
+
+def _close_reason(reason: str | None) -> str:
+    try:
+        text = clean_text(
+            reason, label=_("Reason"), max_length=CLOSE_REASON_MAX, required=False
+        )
+    except TextError as error:
+        raise VisitError(str(error)) from error
+
+    if not text:
+        raise VisitError(_("Say why you are closing this visit."))
+
+    if len(text) < CLOSE_REASON_MIN:
+        raise VisitError(
+            _("The reason must be at least %(n)s characters.", n=CLOSE_REASON_MIN)
+        )
+
+    return text
+
+
+def _record_departure(
+    session: Session,
+    visit: Visit,
+    *,
+    kind: str,
+    actor: User | Kiosk,
+    now: datetime | None = None,
+    details: dict | None = None,
+) -> bool:
+    """Set a visit's departure and log it, unless it has one; True when it was set."""
+    now = now or utcnow()
     label = _actor_label(actor)
     # The conditional UPDATE is what makes a departure happen once: a second
-    # sign-out, even a concurrent one, matches no row.
+    # departure, even a concurrent one, matches no row.
     result = session.execute(
         update(Visit)
         .where(Visit.id == visit.id, Visit.departed_at.is_(None))
@@ -195,19 +264,20 @@ def sign_out(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise VisitError(_("This badge is already signed out."))
+        return False
 
     session.refresh(visit)
     chain.append(
         session,
-        site_id=site_id,
-        kind="visit.departed",
+        site_id=visit.site_id,
+        kind=kind,
         subject_type="visit",
         subject_id=visit.id,
         actor=label,
         changes={"departed_at": now, "departed_by": label},
+        details=details,
     )
-    return visit
+    return True
 
 
 def correct(
@@ -261,3 +331,58 @@ def todays_visits(session: Session, site: Site) -> list[Visit]:
         .order_by(Visit.arrived_at.desc())
     )
     return list(session.scalars(query))
+
+
+def is_overdue(visit: Visit, now: datetime) -> bool:
+    """True for a visit still open after the end its badge was issued for."""
+    if visit.departed_at is not None or visit.valid_until is None:
+        return False
+
+    return now > visit.valid_until
+
+
+def overdue_visits(session: Session, site: Site, now: datetime) -> list[Visit]:
+    """A site's open visits past their expected end, the oldest first."""
+    query = (
+        select(Visit)
+        .where(
+            Visit.site_id == site.id,
+            Visit.departed_at.is_(None),
+            Visit.valid_until < now,
+        )
+        .order_by(Visit.arrived_at, Visit.id)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Who closed a visit from the console, and the reason they gave."""
+
+    username: str
+    reason: str
+
+
+def closings(
+    session: Session, site_id: int, visit_ids: Iterable[int]
+) -> dict[int, Closing]:
+    """The closing of each of these visits that was closed, read from the site's log."""
+    visit_ids = list(visit_ids)
+    if not visit_ids:
+        return {}
+
+    query = select(LogEntry).where(
+        LogEntry.site_id == site_id,
+        LogEntry.kind == "visit.closed",
+        LogEntry.subject_type == "visit",
+        LogEntry.subject_id.in_(visit_ids),
+    )
+    found = {}
+    for entry in session.scalars(query):
+        details = json.loads(entry.body).get("details", {})
+        found[entry.subject_id] = Closing(
+            username=entry.actor.removeprefix("user:"),
+            reason=details.get("reason", ""),
+        )
+
+    return found

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
+from gatekeeper import badges
 from gatekeeper.forms import CleanName, CleanText
 
 
@@ -50,10 +51,17 @@ class CheckInForm(FlaskForm):
 
 
 class SignOutForm(FlaskForm):
+    # The 6-digit number a visitor types, or the token in the badge's QR code that a
+    # USB barcode scanner types as keystrokes and ends with Enter.
     badge_number = StringField(
         _l("Badge number"),
         validators=[
-            CleanText(_l("Badge number"), 16),
-            Regexp(r"^[0-9]{6}$", message=_l("A badge number is 6 digits.")),
+            CleanText(_l("Badge number"), badges.TOKEN_MAX_LENGTH),
+            Regexp(
+                rf"^(?:[0-9]{{6}}|[A-Z2-7]{{{badges.TOKEN_MIN_LENGTH},"
+                rf"{badges.TOKEN_MAX_LENGTH}}})$",
+                message=_l("A badge number is 6 digits."),
+            ),
         ],
+        render_kw={"autofocus": True, "spellcheck": "false"},
     )

@@ -9,6 +9,7 @@ import secrets
 
 from flask import (
     Blueprint,
+    current_app,
     g,
     make_response,
     redirect,
@@ -21,7 +22,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from gatekeeper import kiosks, sites, visits
+from gatekeeper import badge_checks, badges, kiosks, sites, visits
+from gatekeeper.models import Visit
 from gatekeeper.web import (
     LANGUAGES,
     client_address,
@@ -174,23 +176,66 @@ def check_in_done():
     return render_template("kiosk/check_in_done.html", badge=badge)
 
 
+@bp.get("/check-in/badge")
+def check_in_badge():
+    """The badge of the visit this screen just recorded, which prints itself.
+
+    The visit is found from this session's badge number only, never from the
+    address, so a kiosk cannot be made to print anybody else's badge. While the
+    "checked in" screen lasts the visitor may print again, e.g. after a label jam;
+    the count of prints is not limited or recorded.
+    """
+    visit = _just_checked_in()
+    if visit is None:
+        return redirect(url_for("kiosk.start"))
+
+    return render_template(
+        "badge/badge.html",
+        face=badges.face(current_app.config["SECRET_KEY"], visit),
+        script="kiosk/print-badge.js",
+        back_url=url_for("kiosk.check_in_done"),
+    )
+
+
+def _just_checked_in() -> Visit | None:
+    badge = session.get("done_badge")
+    if badge is None:
+        return None
+
+    visit = badge_checks.visit_by_badge_number(db(), g.kiosk.site_id, badge)
+    if visit is None or visit.departed_at or visit.badge_revoked_at:
+        return None
+
+    return visit
+
+
 @bp.route("/sign-out", methods=["GET", "POST"])
 @limiter.limit("30 per 10 minutes", methods=["POST"])
 def sign_out():
-    """Sign a visitor out by badge number (CTPAT 10.2 time of departure)."""
+    """Sign a visitor out by badge number or by the scanned badge (CTPAT 10.2)."""
     form = SignOutForm()
     if form.validate_on_submit():
         try:
             with transaction():
-                visits.sign_out(
-                    db(),
-                    site_id=g.kiosk.site_id,
-                    badge_number=form.badge_number.data,
-                    actor=g.kiosk,
-                )
+                _record_sign_out(form.badge_number.data)
         except visits.VisitError as error:
             form.badge_number.errors.append(str(error))
         else:
             return render_template("kiosk/signed_out.html")
 
     return render_template("kiosk/sign_out.html", form=form)
+
+
+def _record_sign_out(entered: str) -> None:
+    if badges.looks_like_token(entered):
+        badge_checks.sign_out_by_token(
+            db(),
+            site_id=g.kiosk.site_id,
+            token=entered,
+            secret=current_app.config["SECRET_KEY"],
+            actor=g.kiosk,
+        )
+    else:
+        visits.sign_out(
+            db(), site_id=g.kiosk.site_id, badge_number=entered, actor=g.kiosk
+        )

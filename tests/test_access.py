@@ -34,6 +34,10 @@ CONSOLE_POLICY = {
     "visits.today": STAFF,
     "visits.verify_id": {"front_desk", "security_manager"},
     "visits.sign_out": STAFF,
+    "badges.check": STAFF,
+    "badges.reprint": {"front_desk", "security_manager"},
+    "badges.revoke": {"front_desk", "security_manager"},
+    "visits.close": STAFF,
     "users.index": ADMIN,
     "users.create": ADMIN,
     "users.edit": ADMIN,
@@ -58,6 +62,7 @@ KIOSK_POLICY = {
     "kiosk.reset": ENROLLED,
     "kiosk.check_in": ENROLLED,
     "kiosk.check_in_done": ENROLLED,
+    "kiosk.check_in_badge": ENROLLED,
     "kiosk.sign_out": ENROLLED,
 }
 

@@ -1,7 +1,11 @@
 """Today's visitor log in the console (CTPAT 10.2): the six fields of each visit,
-verifying the photo ID, and signing a visitor out."""
+verifying the photo ID, signing a visitor out, and overdue visits and closing them."""
 
-from gatekeeper import chain
+import json
+from datetime import timedelta
+
+from gatekeeper import chain, visits
+from gatekeeper.db import utcnow
 from gatekeeper.models import LogEntry, Site, Visit
 from tests.functional import log_kinds, rows, submit, table_rows
 
@@ -26,8 +30,26 @@ def _sign_out(client, visit_id: int):
     return submit(client, f"/visits/{visit_id}/sign-out", token_page="/account")
 
 
+def _close(client, visit_id: int, reason: str):
+    return submit(
+        client, f"/visits/{visit_id}/close", {"reason": reason}, token_page="/account"
+    )
+
+
 def _visit(db_sessions, visit_id: int) -> Visit:
     return rows(db_sessions, Visit, id=visit_id)[0]
+
+
+def _arrived_hours_ago(monkeypatch, make_visit, site, name: str, hours: int) -> Visit:
+    """A visit checked in some hours ago; the main site's badges last 12 hours."""
+    arrived = utcnow() - timedelta(hours=hours)
+    with monkeypatch.context() as clock:
+        clock.setattr(visits, "utcnow", lambda: arrived)
+        return make_visit(site, name)
+
+
+def _names(page: bytes) -> list[str]:
+    return [cells[1].split(" Acme")[0] for cells in table_rows(page)[1:]]
 
 
 def test_the_front_desk_sees_the_six_fields_of_todays_visits_at_its_site(
@@ -130,6 +152,7 @@ def test_a_visit_of_another_site_is_absent(
 
     assert _verify(client, visit.id).status_code == 404
     assert _sign_out(client, visit.id).status_code == 404
+    assert _close(client, visit.id, "Left by the yard gate").status_code == 404
     assert _verify(client, visit.id + 1000).status_code == 404
 
     untouched = _visit(db_sessions, visit.id)
@@ -157,3 +180,126 @@ def test_the_log_stays_whole_through_the_consoles_changes(
         for checked in (site, other_site):
             report = chain.verify_site(session, session.get(Site, checked.id))
             assert report.ok, (report.chain_problem, report.state_problems)
+
+
+def test_overdue_visits_are_tagged_counted_and_listed_first(
+    signed_in, make_visit, site, monkeypatch
+):
+    make_visit(site, "Jane Roe")
+    two_days = _arrived_hours_ago(monkeypatch, make_visit, site, "Old Timer", 50)
+    _arrived_hours_ago(monkeypatch, make_visit, site, "Late Leaver", 20)
+    _arrived_hours_ago(monkeypatch, make_visit, site, "Still Welcome", 6)
+
+    page = signed_in("guard").get("/visits/today")
+
+    assert b"2 visits overdue" in page.data
+    assert _names(page.data) == [
+        "Old Timer",
+        "Late Leaver",
+        "Jane Roe",
+        "Still Welcome",
+    ]
+    date, *_, departed, _badge, actions = _row_of(page.data, "Old Timer")
+    assert date == two_days.arrived_at.strftime("%Y-%m-%d")
+    expected_end = two_days.valid_until.strftime("%Y-%m-%d %H:%M")
+    assert departed == f"overdue expected to leave by {expected_end}"
+    assert _row_of(page.data, "Late Leaver")[5].startswith("overdue ")
+    assert _row_of(page.data, "Still Welcome")[5] == "on site"
+    assert actions.startswith("Sign out Old Timer Close visit of Old Timer")
+    assert f'action="/visits/{two_days.id}/close"'.encode() in page.data
+
+
+def test_one_overdue_visit_is_counted_in_the_singular(
+    signed_in, make_visit, site, monkeypatch
+):
+    _arrived_hours_ago(monkeypatch, make_visit, site, "Late Leaver", 13)
+
+    page = signed_in("front_desk").get("/visits/today")
+
+    assert b"1 visit overdue" in page.data
+
+
+def test_no_count_is_shown_when_nothing_is_overdue(signed_in, make_visit, site):
+    make_visit(site, "Jane Roe")
+
+    page = signed_in("front_desk").get("/visits/today")
+
+    assert b" overdue" not in page.data
+
+
+def test_a_visit_is_closed_with_its_reason_once_and_shows_who_closed_it(
+    signed_in, make_visit, site, db_sessions
+):
+    visit = make_visit(site)
+    client = signed_in("front_desk")
+
+    response = _close(client, visit.id, "  Left by the yard gate, host confirmed ")
+
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert b"The visit of Jane Roe is closed." in page.data
+    closed = _visit(db_sessions, visit.id)
+    assert closed.departed_by == "user:frontdeskmain"
+    assert _row_of(page.data, "Jane Roe")[5] == (
+        f"{closed.departed_at.strftime('%H:%M')} visit closed by frontdeskmain: "
+        "Left by the yard gate, host confirmed"
+    )
+    assert f'action="/visits/{visit.id}/close"'.encode() not in page.data
+
+    again = _close(client, visit.id, "Closing it a second time")
+
+    assert b"already has a time of departure" in client.get(again.location).data
+    assert _visit(db_sessions, visit.id).departed_at == closed.departed_at
+    assert log_kinds(db_sessions) == ["visit.arrived", "visit.closed"]
+
+
+def test_closing_an_overdue_visit_clears_it_and_logs_that_it_was_overdue(
+    signed_in, make_visit, site, db_sessions, monkeypatch
+):
+    visit = _arrived_hours_ago(monkeypatch, make_visit, site, "Late Leaver", 30)
+    client = signed_in("guard")
+
+    response = _close(client, visit.id, "Host saw them leave yesterday")
+
+    page = client.get(response.location).data
+    assert b"The visit of Late Leaver is closed." in page
+    assert b"overdue" not in page
+    entry = rows(db_sessions, LogEntry)[-1]
+    assert (entry.kind, entry.actor) == ("visit.closed", "user:guardmain")
+    assert json.loads(entry.body)["details"] == {
+        "reason": "Host saw them leave yesterday",
+        "overdue": True,
+    }
+    with db_sessions() as session:
+        report = chain.verify_site(session, session.get(Site, site.id))
+        assert report.ok, (report.chain_problem, report.state_problems)
+
+
+def test_a_visit_is_not_closed_without_a_reason(
+    signed_in, make_visit, site, db_sessions
+):
+    visit = make_visit(site)
+    client = signed_in("front_desk")
+
+    for reason in ("", "   "):
+        response = _close(client, visit.id, reason)
+
+        assert response.status_code == 302
+        page = client.get(response.location).data
+        assert b"The visit of Jane Roe was not closed." in page
+        assert b"Say why you are closing this visit." in page
+
+    assert b"not allowed" in client.get(_close(client, visit.id, "a\tb").location).data
+    assert _visit(db_sessions, visit.id).departed_at is None
+    assert log_kinds(db_sessions) == ["visit.arrived"]
+
+
+def test_an_administrator_cannot_close_a_visit(
+    signed_in, make_visit, site, db_sessions
+):
+    visit = make_visit(site)
+
+    response = _close(signed_in("administrator"), visit.id, "Host saw them leave")
+
+    assert response.status_code == 403
+    assert _visit(db_sessions, visit.id).departed_at is None

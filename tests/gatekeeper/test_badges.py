@@ -1,6 +1,8 @@
 """Badge QR tokens: only genuine ones read, and a scan gives one deliberate answer."""
 
+import base64
 import io
+import re
 import string
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -14,6 +16,7 @@ from PIL import Image
 
 from gatekeeper import badges
 from gatekeeper.badges import BadgeClaim, Status, Verdict
+from gatekeeper.config import PROJECT_ROOT
 from gatekeeper.models import BadgeCheck, Visit
 
 SECRET = "correct horse battery staple"
@@ -371,3 +374,110 @@ def test_the_qr_svg_is_a_standalone_svg_image():
     assert svg.startswith(b"<svg ")
     assert b'xmlns="http://www.w3.org/2000/svg"' in svg
     assert b'viewBox="0 0 37 37"' in svg
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        (_token(), True),
+        (_token(badge_number="1"), True),
+        (_token(badge_number="1" * 16), True),
+        ("A" * 49, False),
+        ("A" * 75, False),
+        (_token().lower(), False),
+        (_token() + "\n", False),
+        ("305117", False),
+        ("", False),
+    ],
+    ids=[
+        "token",
+        "shortest-token",
+        "longest-token",
+        "too-short",
+        "too-long",
+        "lowercase",
+        "trailing-newline",
+        "badge-number",
+        "empty",
+    ],
+)
+def test_a_token_is_told_from_a_badge_number_by_its_shape(text, shaped):
+    assert badges.looks_like_token(text) is shaped
+
+
+def _printed(**overrides) -> SimpleNamespace:
+    """A visit with its site, as the badge page loads it."""
+    site = SimpleNamespace(
+        timezone=overrides.pop("timezone", "America/Chicago"),
+        badge_size=overrides.pop("badge_size", "62x100mm"),
+        badge_valid_hours=12,
+    )
+    fields = {
+        "id": 4821,
+        "site_id": SITE_A,
+        "site": site,
+        "badge_number": "305117",
+        "visitor_name": "Ada Lovelace",
+        "company": "Analytical Engines",
+        "host_name": "Grace Hopper",
+        "visitor_type": "service_provider",
+        # A Monday evening in Chicago, already Tuesday in UTC and in Tokyo.
+        "arrived_at": datetime(2026, 3, 3, 2, 30, tzinfo=UTC),
+        "valid_until": datetime(2026, 3, 3, 14, 30, tzinfo=UTC),
+    }
+    return SimpleNamespace(**(fields | overrides))
+
+
+def test_the_badge_band_follows_the_weekday_of_arrival_in_the_sites_zone():
+    assert badges.face(SECRET, _printed()).weekday == "monday"
+    assert badges.face(SECRET, _printed(timezone="UTC")).weekday == "tuesday"
+    assert badges.face(SECRET, _printed(timezone="Asia/Tokyo")).weekday == "tuesday"
+
+
+def test_each_weekday_has_its_own_band_colour():
+    css = (PROJECT_ROOT / "static" / "badge" / "badge.css").read_text()
+    colours = {
+        day: re.search(rf"\.day-{day} \.badge-band {{ background: (#\w+);", css)
+        for day in badges.WEEKDAYS
+    }
+
+    assert all(colours.values()), "a weekday without a band colour"
+    assert len({match.group(1) for match in colours.values()}) == 7
+
+
+def test_the_badge_face_holds_the_printed_fields_and_the_token_of_the_visit():
+    face = badges.face(SECRET, _printed())
+
+    assert (face.visitor_name, face.company, face.host_name) == (
+        "Ada Lovelace",
+        "Analytical Engines",
+        "Grace Hopper",
+    )
+    assert (face.visitor_type, face.badge_number, face.size) == (
+        "Service provider",
+        "305117",
+        "62x100mm",
+    )
+    assert face.escort_required is False
+    assert face.ends_another_day is True
+    prefix = "data:image/svg+xml;base64,"
+    assert face.qr_data_uri.startswith(prefix)
+    svg = base64.b64decode(face.qr_data_uri.removeprefix(prefix))
+    assert svg == badges.qr_svg(badges.token_for(SECRET, _printed()))
+
+
+def test_a_badge_says_escort_required_only_when_the_visit_does():
+    assert badges.face(SECRET, _printed(escort_required=True)).escort_required
+    assert not badges.face(SECRET, _printed(escort_required=None)).escort_required
+
+
+def test_an_unknown_label_stock_prints_on_the_default_one():
+    assert badges.face(SECRET, _printed(badge_size="4x3in")).size == "4x3in"
+    assert badges.face(SECRET, _printed(badge_size="A4")).size == "62x100mm"
+
+
+def test_a_visit_without_its_own_validity_gets_the_sites_badge_hours():
+    visit = _printed(valid_until=None)
+    claim = badges.read_token(SECRET, badges.token_for(SECRET, visit))
+
+    assert claim.valid_until == visit.arrived_at + timedelta(hours=12)

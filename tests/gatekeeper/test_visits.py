@@ -1,14 +1,19 @@
 """Visits: check-in, ID verification, sign-out and corrections (CTPAT 10.2)."""
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from gatekeeper import chain, sites, visits
+from gatekeeper import accounts, chain, sites, visits
+from gatekeeper.db import make_engine, make_sessionmaker
 from gatekeeper.models import Host, LogEntry, Site, User, Visit
+
+# Visits a close and a sign-out race for on PostgreSQL, one race each.
+RACES = 5
 
 
 def count(sessions, model, **where) -> int:
@@ -396,3 +401,292 @@ def test_a_badge_is_valid_for_the_hours_the_site_sets(sessions, site, host):
     assert visit.valid_until - visit.arrived_at == timedelta(hours=4)
     with sessions() as session:
         assert chain.verify_site(session, session.get(Site, site.id)).ok
+
+
+def close_visit(sessions, visit_id: int, actor_id: int, reason: str) -> Visit:
+    with sessions.begin() as s:
+        return visits.close_visit(
+            s, s.get(Visit, visit_id), reason=reason, actor=s.get(User, actor_id)
+        )
+
+
+def log_entries(sessions, site_id: int, kind: str) -> list[LogEntry]:
+    with sessions.begin() as s:
+        query = (
+            select(LogEntry)
+            .where(LogEntry.site_id == site_id, LogEntry.kind == kind)
+            .order_by(LogEntry.seq)
+        )
+        return list(s.scalars(query))
+
+
+def verify(sessions, site_id: int) -> chain.Report:
+    with sessions.begin() as s:
+        return chain.verify_site(s, s.get(Site, site_id))
+
+
+END = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "overdue"),
+    [
+        (END - timedelta(minutes=1), False),
+        (END, False),
+        (END + timedelta(microseconds=1), True),
+        (END + timedelta(days=3), True),
+    ],
+)
+def test_an_open_visit_is_overdue_only_after_its_expected_end(now, overdue):
+    visit = Visit(valid_until=END, departed_at=None)
+
+    assert visits.is_overdue(visit, now) is overdue
+
+
+def test_a_departed_visit_or_one_without_an_end_is_never_overdue():
+    later = END + timedelta(days=3)
+
+    assert not visits.is_overdue(Visit(valid_until=END, departed_at=later), later)
+    assert not visits.is_overdue(Visit(valid_until=None, departed_at=None), later)
+
+
+def test_overdue_visits_are_the_sites_open_ones_past_their_end_oldest_first(
+    sessions, site, host, guard, clock
+):
+    # Dock A gives badges 12 hours; the clock stands at 16:00 UTC on 10 March.
+    def utc(day, hour):
+        return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+    schedule = {
+        "recent": (utc(9, 1), None),
+        "oldest": (utc(8, 9), None),
+        "left": (utc(8, 10), utc(8, 18)),
+        "on time": (utc(10, 9), None),
+        "ends now": (utc(10, 4), None),
+    }
+    for name, (arrived, departed) in schedule.items():
+        visit_at(sessions, clock, site.id, host.id, guard.id, name, arrived, departed)
+
+    with sessions.begin() as s:
+        other = sites.create_site(s, code="yard-b", name="Yard B", timezone="UTC")
+        other_host = sites.add_host(s, other, name="Hal Jordan", email="h@example.com")
+
+    clock.now = utc(8, 0)
+    with sessions.begin() as s:
+        visits.check_in(
+            s,
+            site=s.get(Site, other.id),
+            kiosk=None,
+            visitor_name="elsewhere",
+            company="Timekeepers",
+            host_id=other_host.id,
+            visitor_type="visitor",
+            id_type="passport",
+        )
+
+    clock.now = utc(10, 16)
+    with sessions.begin() as s:
+        overdue = visits.overdue_visits(s, s.get(Site, site.id), clock.now)
+
+    assert [visit.visitor_name for visit in overdue] == ["oldest", "recent"]
+
+
+def test_a_visit_without_an_end_is_not_listed_as_overdue(sessions, site, visit):
+    # Edits a logged column directly, as rows made before badges had an end look.
+    with sessions.begin() as s:
+        s.get(Visit, visit.id).valid_until = None
+
+    later = visit.arrived_at + timedelta(days=30)
+    with sessions.begin() as s:
+        assert visits.overdue_visits(s, s.get(Site, site.id), later) == []
+
+
+def test_closing_a_visit_records_who_closed_it_and_why(
+    sessions, site, guard, visit, clock
+):
+    clock.now = visit.valid_until + timedelta(hours=2)
+
+    closed = close_visit(
+        sessions, visit.id, guard.id, "  Left by the  yard gate; host confirmed "
+    )
+
+    assert closed.departed_at == clock.now
+    assert closed.departed_by == "user:gina.guard"
+    [entry] = log_entries(sessions, site.id, "visit.closed")
+    body = json.loads(entry.body)
+    assert (entry.subject_id, entry.actor) == (visit.id, "user:gina.guard")
+    assert body["set"] == {
+        "departed_at": chain.to_log_value(clock.now),
+        "departed_by": "user:gina.guard",
+    }
+    assert body["details"] == {
+        "reason": "Left by the yard gate; host confirmed",
+        "overdue": True,
+    }
+    with sessions.begin() as s:
+        assert visits.closings(s, site.id, [visit.id]) == {
+            visit.id: visits.Closing("gina.guard", body["details"]["reason"])
+        }
+
+    assert verify(sessions, site.id).ok
+
+
+def test_a_visit_closed_before_its_end_is_logged_as_not_overdue(
+    sessions, site, guard, visit
+):
+    close_visit(sessions, visit.id, guard.id, "Host walked them out")
+
+    [entry] = log_entries(sessions, site.id, "visit.closed")
+    assert json.loads(entry.body)["details"]["overdue"] is False
+
+
+def test_a_visit_is_closed_once(sessions, site, guard, visit):
+    first = close_visit(sessions, visit.id, guard.id, "Left by the yard gate")
+
+    with pytest.raises(visits.VisitError, match="already has a time of departure"):
+        close_visit(sessions, visit.id, guard.id, "Closing it again")
+
+    with pytest.raises(visits.VisitError, match="already signed out"):
+        sign_out(sessions, site.id, visit.badge_number, guard.id)
+
+    assert log_kinds(sessions, site.id) == ["visit.arrived", "visit.closed"]
+    with sessions.begin() as s:
+        assert s.get(Visit, visit.id).departed_at == first.departed_at
+
+    assert verify(sessions, site.id).ok
+
+
+def test_a_signed_out_visit_cannot_be_closed(sessions, site, guard, visit):
+    sign_out(sessions, site.id, visit.badge_number, guard.id)
+
+    with pytest.raises(visits.VisitError, match="already has a time of departure"):
+        close_visit(sessions, visit.id, guard.id, "Left by the yard gate")
+
+    assert log_kinds(sessions, site.id) == ["visit.arrived", "visit.departed"]
+    assert verify(sessions, site.id).ok
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("", "Say why"),
+        ("   ", "Say why"),
+        (None, "Say why"),
+        ("ok", "at least 3 characters"),
+        ("  ok  ", "at least 3 characters"),
+        ("x" * 501, "at most 500 characters"),
+        ("Left by\nthe gate", "not allowed"),
+        ("Left\x00 early", "not allowed"),
+        ("Left\u202e early", "not allowed"),
+    ],
+)
+def test_a_visit_is_not_closed_without_a_proper_reason(
+    sessions, site, guard, visit, reason, message
+):
+    with pytest.raises(visits.VisitError, match=message):
+        close_visit(sessions, visit.id, guard.id, reason)
+
+    with sessions.begin() as s:
+        assert s.get(Visit, visit.id).departed_at is None
+
+    assert log_kinds(sessions, site.id) == ["visit.arrived"]
+
+
+def test_a_reason_of_500_characters_is_kept_whole(sessions, site, guard, visit):
+    close_visit(sessions, visit.id, guard.id, "x" * 500)
+
+    [entry] = log_entries(sessions, site.id, "visit.closed")
+    assert json.loads(entry.body)["details"]["reason"] == "x" * 500
+
+
+def depart_at_once(url: str, site_id: int, visit_id: int, badge: str, actor_id: int):
+    """Close and sign out one visit from two threads released together; returns
+    what each thread ended with: "departed" or the VisitError's message."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    start = threading.Barrier(2)
+
+    def close():
+        with sessions.begin() as s:
+            visit = s.get(Visit, visit_id)
+            actor = s.get(User, actor_id)
+            start.wait(timeout=10)
+            visits.close_visit(s, visit, reason="Left by the gate", actor=actor)
+
+    def leave():
+        with sessions.begin() as s:
+            actor = s.get(User, actor_id)
+            start.wait(timeout=10)
+            visits.sign_out(s, site_id=site_id, badge_number=badge, actor=actor)
+
+    outcomes = {}
+
+    def run(name, action):
+        try:
+            action()
+        except visits.VisitError as error:
+            outcomes[name] = str(error)
+        else:
+            outcomes[name] = "departed"
+
+    threads = [
+        threading.Thread(target=run, args=(name, action))
+        for name, action in (("close", close), ("sign out", leave))
+    ]
+    for thread in threads:
+        thread.start()
+
+    for thread in threads:
+        thread.join(timeout=30)
+
+    engine.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(60)
+def test_a_close_racing_a_sign_out_departs_once_on_postgresql(pg_url):
+    engine = make_engine(pg_url)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        dock = sites.create_site(s, code="dock-a", name="Dock A", timezone="UTC")
+        host = sites.add_host(s, dock, name="Grace Hopper", email="g@example.com")
+        guard, _ = accounts.create_user(
+            s,
+            username="gina.guard",
+            display_name="Gina Guard",
+            role="guard",
+            sites=[dock],
+            actor="setup",
+        )
+        racing = [
+            visits.check_in(
+                s,
+                site=dock,
+                kiosk=None,
+                visitor_name=f"Visitor {number}",
+                company="Analytical Engines",
+                host_id=host.id,
+                visitor_type="visitor",
+                id_type="passport",
+            )
+            for number in range(RACES)
+        ]
+
+    for visit in racing:
+        outcomes = depart_at_once(
+            pg_url, dock.id, visit.id, visit.badge_number, guard.id
+        )
+        assert len(outcomes) == 2, outcomes
+        assert list(outcomes.values()).count("departed") == 1, outcomes
+
+    departures = log_entries(sessions, dock.id, "visit.closed") + log_entries(
+        sessions, dock.id, "visit.departed"
+    )
+    report = verify(sessions, dock.id)
+    engine.dispose()
+    assert sorted(entry.subject_id for entry in departures) == sorted(
+        visit.id for visit in racing
+    )
+    assert report.ok, (report.chain_problem, report.state_problems[:3])
