@@ -370,8 +370,12 @@ def _echo_kiosk(result: demo.DemoResult, kiosk_url: str) -> None:
         click.echo(f"Kiosk {kiosk.name!r}: {kiosk.state}.")
         return
 
-    click.echo(f"Kiosk {kiosk.name!r}: enrolment code {result.enrolment_code}")
-    click.echo(f"  Open {kiosk_url} in the kiosk's browser and enter the code.")
+    code = result.enrolment_code
+    click.echo(f"Kiosk {kiosk.name!r}: enrolment code {code}")
+    click.echo(
+        f"  Open {kiosk_url.rstrip('/')}/enrol?code={code} in the kiosk's browser "
+        "and tap Enrol."
+    )
 
 
 def _echo_admin(result: demo.DemoResult, console_url: str) -> None:

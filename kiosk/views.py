@@ -69,6 +69,11 @@ def enrol():
         return redirect(url_for("kiosk.start"))
 
     form = EnrolForm()
+    if not form.is_submitted():
+        # An installer may open the link the console or `kiosk demo` prints, with the
+        # code in it; it still takes a tap on Enrol, so the form keeps its CSRF check.
+        form.code.data = request.args.get("code", "")[:32]
+
     revoked = device.COOKIE in request.cookies
     if form.validate_on_submit():
         try:

@@ -200,3 +200,14 @@ def test_the_device_cookie_is_secure_when_cookies_must_be(app_settings, enrolmen
     [cookie] = _device_cookie_headers(response)
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
+
+
+def test_an_enrolment_link_fills_in_the_code_but_does_not_enrol_by_itself(
+    kiosk_app, enrolment_code, db_sessions
+):
+    client = kiosk_app.test_client()
+    page = client.get(f"/enrol?code={enrolment_code}")
+
+    assert f'value="{enrolment_code}"'.encode() in page.data
+    assert client.get_cookie(device.COOKIE) is None
+    assert _lobby(db_sessions).enrolled_at is None
