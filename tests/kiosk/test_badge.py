@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from gatekeeper import badges, sites, visits
+from gatekeeper import badges
 from gatekeeper.models import Site, Visit
 from tests.fixtures.apps import csrf_token
 from tests.functional import inline_scripts, rows
@@ -23,22 +23,6 @@ def checked_in(kiosk_client, check_in_form, db_sessions) -> Visit:
     assert response.status_code == 302
     [visit] = rows(db_sessions, Visit)
     return visit
-
-
-def _visit_at(db_sessions, site, name: str) -> Visit:
-    """A visit recorded at a site's front desk, not on the lobby kiosk."""
-    with db_sessions.begin() as session:
-        row = session.get(Site, site.id)
-        return visits.check_in(
-            session,
-            site=row,
-            kiosk=None,
-            visitor_name=name,
-            company="Hidden Company",
-            host_id=sites.active_hosts(session, row.id)[0].id,
-            visitor_type="vendor",
-            id_type="passport",
-        )
 
 
 def _token(kiosk_app, db_sessions, visit_id: int, secret: str | None = None) -> str:
@@ -126,9 +110,9 @@ def test_escort_required_is_printed_only_when_the_visit_says_so(
 
 
 def test_without_a_check_in_on_this_screen_there_is_no_badge(
-    kiosk_client, db_sessions, site
+    kiosk_client, make_visit, site
 ):
-    _visit_at(db_sessions, site, "Somebody Else")
+    make_visit(site, "Somebody Else", company="Hidden Company")
 
     response = kiosk_client.get("/check-in/badge")
 
@@ -137,9 +121,9 @@ def test_without_a_check_in_on_this_screen_there_is_no_badge(
 
 
 def test_the_badge_page_cannot_be_pointed_at_another_visit(
-    kiosk_client, checked_in, db_sessions, site
+    kiosk_client, checked_in, db_sessions, make_visit, site
 ):
-    other = _visit_at(db_sessions, site, "Somebody Else")
+    other = make_visit(site, "Somebody Else", company="Hidden Company")
 
     for query in (
         f"?visit_id={other.id}",
@@ -200,9 +184,9 @@ def test_a_visitor_signs_out_once_by_scanning_the_badge(
 
 
 def test_a_scanned_badge_of_another_site_signs_nobody_out(
-    kiosk_app, kiosk_client, db_sessions, other_site
+    kiosk_app, kiosk_client, db_sessions, make_visit, other_site
 ):
-    other = _visit_at(db_sessions, other_site, "Somebody Else")
+    other = make_visit(other_site, "Somebody Else", company="Hidden Company")
     token = _token(kiosk_app, db_sessions, other.id)
 
     response = _sign_out(kiosk_client, token)
