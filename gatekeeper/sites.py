@@ -1,6 +1,7 @@
 """Sites and their host directories."""
 
 import re
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -12,6 +13,9 @@ from gatekeeper.text import TextError, clean_name, clean_text
 
 SITE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# The kiosk's host search: shortest query it answers, and the most of a query it reads.
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 60
 
 
 def check_timezone(name: str) -> str:
@@ -74,6 +78,46 @@ def active_hosts(session: Session, site_id: int) -> list[Host]:
         .order_by(Host.name)
     )
     return list(session.scalars(query))
+
+
+def fold(text: str) -> str:
+    """Text as a search compares it: no accents, no case, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _word_starts(name: str) -> list[int]:
+    return [
+        i
+        for i, character in enumerate(name)
+        if character.isalnum() and (i == 0 or not name[i - 1].isalnum())
+    ]
+
+
+def search_hosts(
+    session: Session, site_id: int, query: str, limit: int = 8
+) -> list[Host]:
+    """The site's active hosts whose name has a word starting with the query.
+
+    "lop" and "LÓP" both find "Ana López", and "ana lo" does too. The match runs in
+    Python over the site's directory, which is a few hundred names at most, because
+    SQLite and PostgreSQL disagree on folding accents.
+    """
+    wanted = fold(query.strip()[:SEARCH_MAX_LENGTH])
+    if len(wanted) < SEARCH_MIN_LENGTH:
+        return []
+
+    found = []
+    for host in active_hosts(session, site_id):
+        name = fold(host.name)
+        if any(name.startswith(wanted, start) for start in _word_starts(name)):
+            found.append(host)
+
+        if len(found) == limit:
+            break
+
+    return found
 
 
 def site_by_code(session: Session, code: str) -> Site | None:

@@ -129,6 +129,22 @@ def _check_in_form() -> CheckInForm:
     return form
 
 
+@bp.get("/hosts")
+@limiter.limit("120 per minute")
+def hosts():
+    """The check-in page's search as you type: the kiosk's own site's hosts that match.
+
+    A host's name and department only; the directory's email addresses stay in the
+    console.
+    """
+    query = request.args.get("q", "")
+    found = sites.search_hosts(db(), g.kiosk.site_id, query)
+    return [
+        {"id": host.id, "name": host.name, "department": host.department}
+        for host in found
+    ]
+
+
 @bp.route("/check-in", methods=["GET", "POST"])
 def check_in():
     """A visitor's arrival: who they are, whom they visit, the ID they show."""

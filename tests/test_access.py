@@ -60,6 +60,7 @@ KIOSK_POLICY = {
     "kiosk.start": ENROLLED,
     "kiosk.language": ENROLLED,
     "kiosk.reset": ENROLLED,
+    "kiosk.hosts": ENROLLED,
     "kiosk.check_in": ENROLLED,
     "kiosk.check_in_done": ENROLLED,
     "kiosk.check_in_badge": ENROLLED,

@@ -70,3 +70,82 @@ def test_only_active_hosts_are_offered_in_name_order(sessions, site, host):
 
     assert offered == ["Alan Turing", "Grace Hopper"]
     assert count_hosts(sessions) == 3
+
+
+@pytest.fixture
+def directory(sessions, site, host):
+    """Dock A's directory: Grace Hopper, two more, and one who has left."""
+    with sessions.begin() as s:
+        live = s.get(Site, site.id)
+        sites.add_host(s, live, name="Ana López", email="ana@example.com")
+        sites.add_host(
+            s, live, name="José Ñúñez-Pérez", email="jn@example.com", department="Yard"
+        )
+        gone = sites.add_host(s, live, name="Ana Lopes", email="al@example.com")
+        gone.active = False
+
+    return site
+
+
+def _found(sessions, site_id: int, query: str, **options) -> list[str]:
+    with sessions.begin() as s:
+        return [h.name for h in sites.search_hosts(s, site_id, query, **options)]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("lop", ["Ana López"]),
+        ("LÓPEZ", ["Ana López"]),
+        ("ana l", ["Ana López"]),
+        ("nunez", ["José Ñúñez-Pérez"]),
+        ("perez", ["José Ñúñez-Pérez"]),
+        ("JOSE", ["José Ñúñez-Pérez"]),
+        ("gr", ["Grace Hopper"]),
+        ("opper", []),
+        ("pez", []),
+    ],
+)
+def test_search_hosts_matches_the_start_of_any_word_without_accents_or_case(
+    sessions, directory, query, names
+):
+    assert _found(sessions, directory.id, query) == names
+
+
+@pytest.mark.parametrize("query", ["", " ", "a", " ó ", "\t\n"])
+def test_search_hosts_needs_two_characters(sessions, directory, query):
+    assert _found(sessions, directory.id, query) == []
+
+
+def test_search_hosts_skips_hosts_who_have_left(sessions, directory):
+    assert _found(sessions, directory.id, "lopes") == []
+
+
+def test_search_hosts_reads_only_the_given_site(sessions, directory):
+    with sessions.begin() as s:
+        other = sites.create_site(s, code="yard-b", name="Yard B", timezone="UTC")
+        sites.add_host(s, other, name="Ana Lozano", email="lozano@example.com")
+
+    assert _found(sessions, directory.id, "ana") == ["Ana López"]
+    assert _found(sessions, other.id, "ana") == ["Ana Lozano"]
+
+
+def test_search_hosts_reads_sixty_characters_of_the_query(sessions, directory):
+    assert _found(sessions, directory.id, "grace" + " " * 54 + "x") == []
+    assert _found(sessions, directory.id, "grace" + " " * 55 + "x") == ["Grace Hopper"]
+
+
+def test_search_hosts_returns_at_most_the_limit_in_name_order(sessions, site):
+    with sessions.begin() as s:
+        live = s.get(Site, site.id)
+        for n in range(12):
+            sites.add_host(
+                s, live, name=f"Sam Tester {n:02}", email=f"s{n}@example.com"
+            )
+
+    assert len(_found(sessions, site.id, "sam")) == 8
+    assert _found(sessions, site.id, "sam", limit=3) == [
+        "Sam Tester 00",
+        "Sam Tester 01",
+        "Sam Tester 02",
+    ]
