@@ -1,6 +1,7 @@
 // Return the kiosk to its first screen after the site's idle time, so the next
-// person finds nothing of the last one's input. The reset is a POST that clears
-// the server session; replacing the history entry keeps Back from reopening it.
+// person finds nothing of the last one's input. The fields are emptied first, then
+// a POST clears the server session; pages are sent with no-store and inputs with
+// autocomplete off, so Back reopens only empty forms.
 (function () {
   "use strict";
 
