@@ -8,7 +8,7 @@ not match its line fails too.
 import pytest
 from flask import url_for
 
-from gatekeeper import accounts, kiosks, visits
+from gatekeeper import accounts, kiosks
 from gatekeeper.models import Kiosk, Site, User, Visit
 from tests.fixtures.apps import csrf_token, sign_in
 
@@ -109,19 +109,11 @@ def world(
     make_person,
     kiosk_client,
     revoked_kiosk_credential,
+    make_visit,
 ):
     """Every caller of the matrix, and one record of each kind at the main site."""
+    visit = make_visit(site, "Matrix Visitor")
     with db_sessions.begin() as session:
-        visit = visits.check_in(
-            session,
-            site=session.get(Site, site.id),
-            kiosk=None,
-            visitor_name="Matrix Visitor",
-            company="Acme",
-            host_id=1,
-            visitor_type="visitor",
-            id_type="passport",
-        )
         spare = Kiosk(site_id=site.id, name="Spare")
         session.add(spare)
         session.flush()
@@ -293,21 +285,10 @@ def test_a_revoked_kiosk_is_sent_to_enrolment_at_its_next_request(
 
 
 def test_the_kiosk_never_shows_a_record_it_did_not_just_take(
-    kiosk_app, kiosk_client, db_sessions, site
+    kiosk_app, kiosk_client, db_sessions, make_visit, site
 ):
     """CTPAT 10.4: what the kiosk serves holds nothing of other people's visits."""
-    with db_sessions.begin() as session:
-        visit = visits.check_in(
-            session,
-            site=session.get(Site, site.id),
-            kiosk=None,
-            visitor_name="Somebody Else",
-            company="Hidden Company",
-            host_id=1,
-            visitor_type="visitor",
-            id_type="passport",
-        )
-        badge = visit.badge_number
+    badge = make_visit(site, "Somebody Else", company="Hidden Company").badge_number
 
     for rule in kiosk_app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
