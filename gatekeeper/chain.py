@@ -22,11 +22,20 @@ GENESIS = "0" * 64
 
 # The current-state tables the log can rebuild, and the columns it covers.
 SUBJECTS: dict[str, tuple[type, tuple[str, ...]]] = {}
+# For columns added to a subject after entries were written without them: the value
+# the migration gave existing rows, which an entry that never set the column implies.
+LATER_DEFAULTS: dict[str, dict[str, object]] = {}
 
 
-def register_subject(name: str, model: type, columns: tuple[str, ...]) -> None:
+def register_subject(
+    name: str,
+    model: type,
+    columns: tuple[str, ...],
+    later_defaults: dict[str, object] | None = None,
+) -> None:
     """Declare a current-state table whose rows the log's entries must reproduce."""
     SUBJECTS[name] = (model, columns)
+    LATER_DEFAULTS[name] = dict(later_defaults or {})
 
 
 def to_log_value(value: object) -> object:
@@ -290,6 +299,7 @@ def _compare_rows(
 ) -> list[Problem]:
     problems = []
     for name, (model, columns) in SUBJECTS.items():
+        defaults = LATER_DEFAULTS.get(name, {})
         rows = session.scalars(select(model).where(model.site_id == site_id))
         seen = set()
         for row in rows:
@@ -303,7 +313,7 @@ def _compare_rows(
 
             for column in columns:
                 stored = to_log_value(getattr(row, column))
-                if logged.get(column) != stored:
+                if logged.get(column, defaults.get(column)) != stored:
                     problems.append(
                         Problem(
                             "state",

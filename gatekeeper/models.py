@@ -1,13 +1,15 @@
 """The tables: sites, staff, kiosks, visits, the chained log and the audit trail."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -33,12 +35,32 @@ ID_TYPES = {
     "national_id": "National ID card",
     "other_government": "Other government photo ID",
 }
+# The visitor types a new site starts with, and their rules; a site changes them or
+# adds its own in the console.
 VISITOR_TYPES = {
     "visitor": "Visitor",
     "vendor": "Vendor",
     "service_provider": "Service provider",
 }
+DEFAULT_TYPE_RULES = {
+    "visitor": {"escort_required": True, "id_required": True},
+    "vendor": {"escort_required": True, "id_required": True},
+    "service_provider": {"escort_required": False, "id_required": True},
+}
+# attended: the visit waits for an employee to compare the ID with the person before
+# the badge prints; self_service: the kiosk keeps the ID images as captured, and the
+# guard's first scan of the badge asks for that comparison (CTPAT 10.2).
 VERIFICATION_MODES = ("attended", "self_service")
+# Where a visit stands between arrival and a printed badge.
+ADMISSIONS = ("admitted", "awaiting_id", "held", "denied")
+# What is known of a visit's photo ID: unverified (not yet shown), captured (images
+# taken at the kiosk, not yet compared with the person), verified, exempt (the person
+# is exempt from showing one), not_required (the visitor type asks for none).
+ID_STATUSES = ("unverified", "captured", "verified", "exempt", "not_required")
+# The front of the photo ID, its back (where a US or Canadian licence has its PDF417
+# barcode), and the face photo for the badge.
+PHOTO_KINDS = ("id", "id_back", "face")
+BLOCK_KINDS = ("person", "company", "id_number")
 
 user_sites = Table(
     "user_sites",
@@ -61,6 +83,26 @@ class Site(Base):
     badge_valid_hours: Mapped[int] = mapped_column(Integer, default=12)
     badge_size: Mapped[str] = mapped_column(String(16), default="62x100mm")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VisitorType(Base):
+    """Who a person at the kiosk can say they are, with that type's rules (10.2)."""
+
+    __tablename__ = "visitor_types"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    # The label as the site wrote it; the three built-in codes are shown translated.
+    label: Mapped[str] = mapped_column(String(60))
+    label_es: Mapped[str] = mapped_column(String(60), default="")
+    escort_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    id_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None: the site's badge_valid_hours.
+    badge_valid_hours: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Host(Base):
@@ -181,8 +223,118 @@ class Visit(Base):
     badge_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    admission: Mapped[str] = mapped_column(String(16), default="admitted")
+    escort_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    escort_name: Mapped[str | None] = mapped_column(String(120))
+    # Who granted the photo-ID exemption this visit used, when it used one.
+    id_exemption_by: Mapped[str | None] = mapped_column(String(120))
+    # Read from the ID's barcode, when it had one: None when nothing could be read.
+    id_document_expired: Mapped[bool | None] = mapped_column(Boolean)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
 
     site: Mapped[Site] = relationship()
+
+
+class Photo(Base):
+    """A face photo or ID image, sealed with the instance's photo key (CTPAT 4.12).
+
+    A kiosk's capture is stored before the visit exists, under the hash of a random
+    capture key the kiosk page holds; check-in attaches it to the visit. Unattached
+    captures are deleted after an hour. The image itself never goes back to a kiosk.
+    """
+
+    __tablename__ = "photos"
+    __table_args__ = (Index("ix_photos_visit_kind", "visit_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    capture_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
+    uploaded_by: Mapped[str | None] = mapped_column(String(120))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the judge and the barcode reader found, as JSON (no image data).
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Exemption(Base):
+    """A frequent, well-known person a security manager excused from showing ID."""
+
+    __tablename__ = "exemptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(240), index=True)
+    company: Mapped[str] = mapped_column(String(120), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    granted_by: Mapped[str] = mapped_column(String(120))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BlockListEntry(Base):
+    """A person, company or ID number whose check-in waits for a decision."""
+
+    __tablename__ = "block_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(120))
+    # One alias a line.
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_by: Mapped[str | None] = mapped_column(String(120))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+
+class Invitation(Base):
+    """A pre-registered visit: the QR code emailed to the visitor fills in the kiosk."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    visitor_name: Mapped[str] = mapped_column(String(120))
+    company: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    expected_on: Mapped[date] = mapped_column(Date)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    host: Mapped[Host] = relationship()
+
+
+class OutboxMessage(Base):
+    """An email to send; kept, sent or not, so that none is lost (host notices)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # An optional PNG sent with the message (an invitation's QR code).
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
 
 
 class BadgeCheck(Base):

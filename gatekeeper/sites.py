@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gatekeeper import chain
+from gatekeeper import chain, visitor_types
 from gatekeeper.models import Host, Site
 from gatekeeper.text import TextError, clean_name, clean_text
 
@@ -52,6 +52,7 @@ def create_site(session: Session, *, code: str, name: str, timezone: str) -> Sit
     session.add(site)
     session.flush()
     chain.start_chain(session, site)
+    visitor_types.add_built_in(session, site)
     return site
 
 

@@ -7,7 +7,7 @@ the entry carries the columns it set, so the log alone can rebuild the visitor l
 import json
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,14 +16,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gatekeeper import chain
+from gatekeeper import chain, mail, photos, screening, visitor_types
 from gatekeeper.db import utcnow
 from gatekeeper.models import (
     ID_TYPES,
-    VISITOR_TYPES,
     Host,
+    Invitation,
     Kiosk,
     LogEntry,
+    Photo,
     Site,
     User,
     Visit,
@@ -46,8 +47,25 @@ LOGGED_COLUMNS = (
     "departed_by",
     "valid_until",
     "badge_revoked_at",
+    "admission",
+    "escort_required",
+    "escort_name",
+    "id_exemption_by",
+    "id_document_expired",
 )
-chain.register_subject("visit", Visit, LOGGED_COLUMNS)
+# Visits logged before these columns existed were all admitted, with no escort noted.
+chain.register_subject(
+    "visit",
+    Visit,
+    LOGGED_COLUMNS,
+    later_defaults={
+        "admission": "admitted",
+        "escort_required": False,
+        "escort_name": None,
+        "id_exemption_by": None,
+        "id_document_expired": None,
+    },
+)
 
 CORRECTABLE = ("visitor_name", "company", "host_name", "id_type", "visitor_type")
 CLOSE_REASON_MIN = 3
@@ -82,6 +100,20 @@ def _new_badge_number(session: Session, site_id: int) -> str:
     raise VisitError(_("No badge number is free; ask the front desk."))
 
 
+@dataclass
+class Arrival:
+    """What a check-in brings besides the form: photos, barcode, invitation, who."""
+
+    photos: dict[str, Photo] = field(default_factory=dict)
+    # From the ID's barcode, when one was read: the holder's document number is
+    # matched against the block list, the expiry flagged on the visit.
+    id_number: str | None = None
+    id_document_expired: bool | None = None
+    invitation: Invitation | None = None
+    # The employee who compared the photo ID with the person at a desk check-in.
+    verified_by: User | None = None
+
+
 def check_in(
     session: Session,
     *,
@@ -93,8 +125,16 @@ def check_in(
     visitor_type: str,
     id_type: str,
     submission_key: str | None = None,
+    arrival: Arrival | None = None,
 ) -> Visit:
-    """Record an arrival. A repeated submission key returns the visit already made."""
+    """Record an arrival. A repeated submission key returns the visit already made.
+
+    Where the visit stands afterwards (its admission) follows the site's rules: held
+    when the visitor matches the block list; otherwise admitted when the visitor type
+    needs no photo ID, the person is exempt, an employee verified the ID at the desk,
+    or the site is self-service; otherwise awaiting an employee's verification.
+    """
+    arrival = arrival or Arrival()
     if submission_key:
         existing = session.scalar(
             select(Visit).where(Visit.submission_key == submission_key)
@@ -106,11 +146,17 @@ def check_in(
     if host is None or host.site_id != site.id or not host.active:
         raise VisitError(_("Choose your point of contact from the list."))
 
-    if id_type not in ID_TYPES:
+    kind = visitor_types.find(session, site.id, visitor_type)
+    if kind is None:
+        raise VisitError(_("Choose who you are."))
+
+    exemption = screening.exemption_for(session, site.id, visitor_name, company)
+    id_needed = kind.id_required and exemption is None
+    if id_needed and id_type not in ID_TYPES:
         raise VisitError(_("Choose the type of photo ID you showed."))
 
-    if visitor_type not in VISITOR_TYPES:
-        raise VisitError(_("Choose who you are."))
+    if id_type and id_type not in ID_TYPES:
+        raise VisitError(_("Choose the type of photo ID you showed."))
 
     arrived_at = utcnow()
     visit = Visit(
@@ -118,28 +164,79 @@ def check_in(
         badge_number=_new_badge_number(session, site.id),
         visitor_name=visitor_name,
         company=company,
-        visitor_type=visitor_type,
+        visitor_type=kind.code,
         host_id=host.id,
         host_name=host.name,
-        id_type=id_type,
+        id_type=id_type if id_needed else (id_type or ""),
         id_status="unverified",
         arrived_at=arrived_at,
-        valid_until=arrived_at + timedelta(hours=site.badge_valid_hours),
+        valid_until=arrived_at + timedelta(hours=visitor_types.valid_hours(kind, site)),
         kiosk_id=kiosk.id if kiosk else None,
         submission_key=submission_key,
+        escort_required=kind.escort_required,
+        escort_name=host.name if kind.escort_required else None,
+        id_document_expired=arrival.id_document_expired,
+        invitation_id=arrival.invitation.id if arrival.invitation else None,
     )
+    _set_identity(visit, site, kiosk, kind, exemption, arrival)
+    matches = screening.matches(
+        session,
+        site.id,
+        name=visitor_name,
+        company=company,
+        id_number=arrival.id_number,
+    )
+    if matches:
+        visit.admission = "held"
+
     session.add(visit)
     session.flush()
+    for photo in arrival.photos.values():
+        photos.attach(photo, visit)
+
+    if arrival.invitation is not None:
+        arrival.invitation.used_at = arrived_at
+
+    details = {}
+    if matches:
+        details["block_list"] = [
+            {"entry": m.entry_id, "kind": m.kind, "matched": m.matched, "rule": m.rule}
+            for m in matches
+        ]
+    if arrival.invitation is not None:
+        details["invitation"] = arrival.invitation.id
+
     chain.append(
         session,
         site_id=site.id,
         kind="visit.arrived",
         subject_type="visit",
         subject_id=visit.id,
-        actor=_actor_label(kiosk or "console"),
+        actor=_actor_label(arrival.verified_by or kiosk or "console"),
         changes={name: getattr(visit, name) for name in LOGGED_COLUMNS},
+        details=details or None,
     )
+    if visit.admission == "admitted":
+        mail.notify_host(session, visit)
+
     return visit
+
+
+def _set_identity(visit, site, kiosk, kind, exemption, arrival: Arrival) -> None:
+    """The visit's ID status and admission, before the block list is consulted."""
+    if not kind.id_required:
+        visit.id_status, visit.admission = "not_required", "admitted"
+    elif exemption is not None:
+        visit.id_status, visit.admission = "exempt", "admitted"
+        visit.id_exemption_by = exemption.granted_by
+    elif arrival.verified_by is not None:
+        visit.id_status, visit.admission = "verified", "admitted"
+        visit.id_verified_by = arrival.verified_by.display_name
+        visit.id_verified_at = visit.arrived_at
+    else:
+        visit.id_status = "captured" if "id" in arrival.photos else "unverified"
+        self_service = site.verification_mode == "self_service"
+        visit.admission = "admitted" if self_service and kiosk else "awaiting_id"
 
 
 def find_by_submission(session: Session, submission_key: str) -> Visit | None:
@@ -152,17 +249,37 @@ def is_duplicate_submission(error: IntegrityError) -> bool:
 
 
 def verify_id(session: Session, visit: Visit, id_type: str, *, actor: User) -> None:
-    """Record that an employee compared the photo ID with the person (10.2)."""
+    """Record that an employee compared the photo ID with the person (10.2).
+
+    A visit awaiting this is admitted by it: its badge may print and its host is
+    told. In self-service the guard's first scan of the badge records it.
+    """
     if id_type not in ID_TYPES:
         raise VisitError(_("Choose the type of photo ID you checked."))
 
     if visit.id_status == "verified":
         raise VisitError(_("This visitor's ID is already verified."))
 
+    if visit.admission in ("held", "denied"):
+        raise VisitError(_("This check-in is held or denied; decide the hold first."))
+
+    if visit.departed_at is not None:
+        raise VisitError(_("This visit has already ended."))
+
     visit.id_type = id_type
     visit.id_status = "verified"
     visit.id_verified_by = actor.display_name
     visit.id_verified_at = utcnow()
+    changes = {
+        "id_type": visit.id_type,
+        "id_status": visit.id_status,
+        "id_verified_by": visit.id_verified_by,
+        "id_verified_at": visit.id_verified_at,
+    }
+    admitted = visit.admission == "awaiting_id"
+    if admitted:
+        visit.admission = changes["admission"] = "admitted"
+
     chain.append(
         session,
         site_id=visit.site_id,
@@ -170,12 +287,85 @@ def verify_id(session: Session, visit: Visit, id_type: str, *, actor: User) -> N
         subject_type="visit",
         subject_id=visit.id,
         actor=_actor_label(actor),
-        changes={
-            "id_type": visit.id_type,
-            "id_status": visit.id_status,
-            "id_verified_by": visit.id_verified_by,
-            "id_verified_at": visit.id_verified_at,
-        },
+        changes=changes,
+    )
+    if admitted:
+        mail.notify_host(session, visit)
+
+
+HOLD_DECISIONS = ("approve", "deny")
+
+
+def decide_hold(
+    session: Session, visit: Visit, decision: str, *, reason: str, actor: User
+) -> None:
+    """Approve or deny a check-in the block list held; the log keeps the decision.
+
+    Approved, the visit goes on as it would have: awaiting the ID check when the ID
+    still needs verifying at an attended site, admitted otherwise. Denied, the visit
+    ends at once, with no badge.
+    """
+    if decision not in HOLD_DECISIONS:
+        raise VisitError(_("Choose approve or deny."))
+
+    if visit.admission != "held":
+        raise VisitError(_("This check-in is not held."))
+
+    reason = _close_reason(reason)
+    now = utcnow()
+    label = _actor_label(actor)
+    if decision == "approve":
+        waiting = visit.id_status in ("unverified", "captured") and (
+            visit.site.verification_mode == "attended" or visit.kiosk_id is None
+        )
+        visit.admission = "awaiting_id" if waiting else "admitted"
+        changes = {"admission": visit.admission}
+    else:
+        visit.admission = "denied"
+        visit.departed_at = now
+        visit.departed_by = label
+        changes = {
+            "admission": visit.admission,
+            "departed_at": now,
+            "departed_by": label,
+        }
+
+    chain.append(
+        session,
+        site_id=visit.site_id,
+        kind=f"visit.hold_{'approved' if decision == 'approve' else 'denied'}",
+        subject_type="visit",
+        subject_id=visit.id,
+        actor=label,
+        changes=changes,
+        details={"reason": reason},
+    )
+    if visit.admission == "admitted":
+        mail.notify_host(session, visit)
+
+
+def set_escort(session: Session, visit: Visit, escort_name: str, *, actor: User):
+    """Record who escorts the visitor (the host unless the front desk says)."""
+    try:
+        name = clean_text(escort_name, label=_("Escort"), max_length=120)
+    except TextError as error:
+        raise VisitError(str(error)) from error
+
+    if visit.departed_at is not None:
+        raise VisitError(_("This visit has already ended."))
+
+    if name == visit.escort_name:
+        return
+
+    visit.escort_name = name
+    chain.append(
+        session,
+        site_id=visit.site_id,
+        kind="visit.escort_changed",
+        subject_type="visit",
+        subject_id=visit.id,
+        actor=_actor_label(actor),
+        changes={"escort_name": name},
     )
 
 
