@@ -59,7 +59,7 @@ ADMISSIONS = ("admitted", "awaiting_id", "held", "denied")
 ID_STATUSES = ("unverified", "captured", "verified", "exempt", "not_required")
 # The front of the photo ID, its back (where a US or Canadian licence has its PDF417
 # barcode), and the face photo for the badge.
-PHOTO_KINDS = ("id", "id_back", "face")
+PHOTO_KINDS = ("id", "id_back", "face", "seal")
 BLOCK_KINDS = ("person", "company", "id_number")
 
 user_sites = Table(
@@ -82,6 +82,16 @@ class Site(Base):
     # How long a visitor's temporary badge stays valid after check-in (CTPAT 10.2).
     badge_valid_hours: Mapped[int] = mapped_column(Integer, default=12)
     badge_size: Mapped[str] = mapped_column(String(16), default="62x100mm")
+    # Cargo pickups (10.4, 10.7): whether a driver without an appointment is taken,
+    # how far from the appointment's time an arrival still matches it, when a driver
+    # on site is flagged, and the pattern seal numbers must follow (ISO 17712 seals
+    # carry a manufacturer's prefix and a serial; sites set what theirs look like).
+    walk_in_pickups: Mapped[bool] = mapped_column(Boolean, default=True)
+    appointment_window_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    driver_overdue_hours: Mapped[int] = mapped_column(Integer, default=4)
+    seal_pattern: Mapped[str] = mapped_column(
+        String(120), default=r"[A-Z]{0,4}[0-9]{6,10}"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -249,6 +259,7 @@ class Photo(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("pickups.id"))
     kind: Mapped[str] = mapped_column(String(8))
     capture_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
@@ -331,10 +342,124 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     # An optional PNG sent with the message (an invitation's QR code).
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The pickup a consignee notice tells of (7.29), so its page shows the sending.
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("pickups.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Carrier(Base):
+    """A highway carrier that sends a site's pickups; its TMS may post appointments.
+
+    The API key is shown once when made; only its SHA-256 is kept (10.7).
+    """
+
+    __tablename__ = "carriers"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The first characters of the key, to tell keys apart in the console.
+    api_key_prefix: Mapped[str] = mapped_column(String(12), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Appointment(Base):
+    """An expected pickup and the carrier's pre-notification of it (CTPAT 10.7)."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("site_id", "reference"),
+        Index("ix_appointments_site_expected", "site_id", "expected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    # The pickup, load or bill-of-lading number the driver gives at the gate.
+    reference: Mapped[str] = mapped_column(String(40))
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carriers.id"))
+    carrier_name: Mapped[str] = mapped_column(String(120))
+    driver_name: Mapped[str] = mapped_column(String(120))
+    truck_number: Mapped[str] = mapped_column(String(20))
+    expected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The seal number assigned to the shipment, when known before departure.
+    seal_number: Mapped[str | None] = mapped_column(String(20))
+    consignee_email: Mapped[str] = mapped_column(String(254), default="")
+    source: Mapped[str] = mapped_column(String(8), default="console")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Pickup(Base):
+    """The current state of one cargo pickup; every change is also a log entry (10.4).
+
+    A driver's arrival at the kiosk makes a row with status "arrived"; only a
+    facility employee's registration puts the driver on site ("registered"), and a
+    guard's logout with the seal number ends it ("departed"). "refused" is a driver
+    turned away at registration.
+    """
+
+    __tablename__ = "pickups"
+    __table_args__ = (Index("ix_pickups_site_arrived", "site_id", "arrived_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    status: Mapped[str] = mapped_column(String(12), default="arrived")
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    reference: Mapped[str] = mapped_column(String(40), default="")
+    driver_name: Mapped[str] = mapped_column(String(120))
+    carrier: Mapped[str] = mapped_column(String(120))
+    truck_number: Mapped[str] = mapped_column(String(20))
+    trailer_number: Mapped[str] = mapped_column(String(20))
+    # When the driver reached the kiosk, or the guard registered a driver who never
+    # touched it; the time of arrival of the 10.4 log.
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_type: Mapped[str] = mapped_column(String(32), default="")
+    # Set when the employee accepted the carrier's photo ID instead of a government
+    # one (10.3 allows it only where a government ID is not feasible).
+    id_fallback_reason: Mapped[str | None] = mapped_column(String(500))
+    id_document_expired: Mapped[bool | None] = mapped_column(Boolean)
+    registered_by: Mapped[str | None] = mapped_column(String(120))
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    departed_by: Mapped[str | None] = mapped_column(String(120))
+    seal_number: Mapped[str | None] = mapped_column(String(20))
+    # The guard's View, Verify, Tug, Twist inspection of the seal (7.30), confirmed
+    # step by step at departure, and the trailer number checked again then.
+    vvtt_checked_by: Mapped[str | None] = mapped_column(String(120))
+    trailer_rechecked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    site: Mapped[Site] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+
+class Case(Base):
+    """A discrepancy or incident: seal mismatch, tampering, refused ID (7.27)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_site_status", "site_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("pickups.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    summary: Mapped[str] = mapped_column(String(500))
+    notified: Mapped[str] = mapped_column(String(500), default="")
+    resolution: Mapped[str | None] = mapped_column(Text)
+    opened_by: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BadgeCheck(Base):
