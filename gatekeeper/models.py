@@ -454,6 +454,10 @@ class Case(Base):
     pickup_id: Mapped[int | None] = mapped_column(ForeignKey("pickups.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
     summary: Mapped[str] = mapped_column(String(500))
+    # A seal mismatch blocks departure until a security manager decides: "release"
+    # lets the trailer leave with the seal number recorded here, "hold" keeps it.
+    seal_number: Mapped[str | None] = mapped_column(String(20))
+    decision: Mapped[str | None] = mapped_column(String(16))
     notified: Mapped[str] = mapped_column(String(500), default="")
     resolution: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(120))

@@ -99,6 +99,8 @@ def upgrade() -> None:
     sa.Column('pickup_id', sa.Integer(), nullable=True),
     sa.Column('visit_id', sa.Integer(), nullable=True),
     sa.Column('summary', sa.String(length=500), nullable=False),
+    sa.Column('seal_number', sa.String(length=20), nullable=True),
+    sa.Column('decision', sa.String(length=16), nullable=True),
     sa.Column('notified', sa.String(length=500), nullable=False),
     sa.Column('resolution', sa.Text(), nullable=True),
     sa.Column('opened_by', sa.String(length=120), nullable=False),
