@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 import gatekeeper.visits  # noqa: F401  (registers the 'visit' subject for verify)
-from gatekeeper import accounts, backup, chain, demo, kiosks, migrate, sites
+from gatekeeper import accounts, backup, chain, demo, kiosks, mail, migrate, sites
 from gatekeeper.accounts import AccountError
 from gatekeeper.config import (
     ConfigError,
@@ -387,3 +387,38 @@ def _echo_admin(result: demo.DemoResult, console_url: str) -> None:
     click.echo(f"Administrator {username}: one-time password {result.admin_password}")
     click.echo(f"  Sign in at {console_url}; the password is shown only now.")
     click.echo("  You will choose a new one and set up an authenticator app.")
+
+
+@main.command("send-mail")
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Send at most this many messages.",
+)
+@with_settings
+def send_mail(settings: Settings, limit: int) -> None:
+    """Send the outbox's waiting emails over SMTP; exit 1 when one fails.
+
+    The apps send each message as soon as it is written; run this from a timer to
+    retry the ones that failed. Without SMTP_HOST the messages stay in the outbox,
+    which the console shows.
+    """
+    with _database(settings) as sessions:
+        delivery = mail.deliver_pending(sessions, settings, limit=limit)
+        with sessions() as session:
+            waiting = mail.waiting_count(read_only(session))
+
+    if not settings.SMTP_HOST:
+        click.echo(f"SMTP_HOST is not set: {waiting} messages wait in the outbox.")
+        return
+
+    click.echo(
+        f"Sent {len(delivery.sent)}, failed {len(delivery.failed)}; {waiting} not sent."
+    )
+    for message_id, error in delivery.failed.items():
+        click.echo(f"  message {message_id}: {error}", err=True)
+
+    if delivery.failed:
+        click.get_current_context().exit(1)

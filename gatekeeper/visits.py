@@ -76,7 +76,7 @@ class VisitError(ValueError):
     """An action on a visit that cannot be done; the message is for the person."""
 
 
-def _actor_label(actor: User | Kiosk | str) -> str:
+def actor_label(actor: User | Kiosk | str) -> str:
     if isinstance(actor, User):
         return f"user:{actor.username}"
 
@@ -195,7 +195,7 @@ def check_in(
         photos.attach(photo, visit)
 
     if arrival.invitation is not None:
-        arrival.invitation.used_at = arrived_at
+        _use_invitation(session, arrival.invitation, arrived_at)
 
     details = {}
     if matches:
@@ -212,7 +212,7 @@ def check_in(
         kind="visit.arrived",
         subject_type="visit",
         subject_id=visit.id,
-        actor=_actor_label(arrival.verified_by or kiosk or "console"),
+        actor=actor_label(arrival.verified_by or kiosk or "console"),
         changes={name: getattr(visit, name) for name in LOGGED_COLUMNS},
         details=details or None,
     )
@@ -220,6 +220,20 @@ def check_in(
         mail.notify_host(session, visit)
 
     return visit
+
+
+def _use_invitation(session: Session, invitation: Invitation, now: datetime) -> None:
+    """Spend an invitation once, even when two kiosks scan the same code at once."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise VisitError(_("This invitation has already been used."))
+
+    session.refresh(invitation)
 
 
 def _set_identity(visit, site, kiosk, kind, exemption, arrival: Arrival) -> None:
@@ -286,7 +300,7 @@ def verify_id(session: Session, visit: Visit, id_type: str, *, actor: User) -> N
         kind="visit.id_verified",
         subject_type="visit",
         subject_id=visit.id,
-        actor=_actor_label(actor),
+        actor=actor_label(actor),
         changes=changes,
     )
     if admitted:
@@ -313,7 +327,7 @@ def decide_hold(
 
     reason = _close_reason(reason)
     now = utcnow()
-    label = _actor_label(actor)
+    label = actor_label(actor)
     if decision == "approve":
         waiting = visit.id_status in ("unverified", "captured") and (
             visit.site.verification_mode == "attended" or visit.kiosk_id is None
@@ -364,7 +378,7 @@ def set_escort(session: Session, visit: Visit, escort_name: str, *, actor: User)
         kind="visit.escort_changed",
         subject_type="visit",
         subject_id=visit.id,
-        actor=_actor_label(actor),
+        actor=actor_label(actor),
         changes={"escort_name": name},
     )
 
@@ -444,7 +458,7 @@ def _record_departure(
 ) -> bool:
     """Set a visit's departure and log it, unless it has one; True when it was set."""
     now = now or utcnow()
-    label = _actor_label(actor)
+    label = actor_label(actor)
     # The conditional UPDATE is what makes a departure happen once: a second
     # departure, even a concurrent one, matches no row.
     result = session.execute(
@@ -494,7 +508,7 @@ def correct(
         kind="visit.corrected",
         subject_type="visit",
         subject_id=visit.id,
-        actor=_actor_label(actor),
+        actor=actor_label(actor),
         changes={column: value},
         details={"reason": reason.strip(), "before": before},
     )
