@@ -11,9 +11,10 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from gatekeeper import chain, photos, screening, visitor_types, visits
+from gatekeeper import chain, invitations, photos, screening, visitor_types, visits
 from gatekeeper.db import utcnow
 from gatekeeper.models import (
+    Invitation,
     Kiosk,
     LogEntry,
     OutboxMessage,
@@ -567,3 +568,35 @@ def test_entries_written_before_the_new_columns_still_verify(sessions, site, hos
         report = chain.verify_site(s, s.get(Site, site.id))
     assert not report.ok
     assert any("admission" in problem.message for problem in report.state_problems)
+
+
+def test_an_invitation_starts_one_visit_only(sessions, site, host, arrive):
+    with sessions.begin() as s:
+        row = s.get(Site, site.id)
+        invitation, code = invitations.create(
+            s,
+            row,
+            visitor_name="Ada Lovelace",
+            company="Analytical Engines",
+            email="ada@example.com",
+            expected_on=invitations.site_today(row),
+            host_id=host.id,
+            actor="front desk",
+        )
+
+    with sessions.begin() as s:
+        found = invitations.lookup(s, s.get(Site, site.id), code)
+        visit = arrive(s, arrival=visits.Arrival(invitation=found))
+
+    assert visit.invitation_id == invitation.id
+    # A second kiosk that looked the code up before the first one used it holds
+    # the invitation too; spending it again is refused.
+    with (
+        pytest.raises(visits.VisitError, match="already been used"),
+        sessions.begin() as s,
+    ):
+        stale = s.get(Invitation, invitation.id)
+        arrive(s, "Ada Lovelace", arrival=visits.Arrival(invitation=stale))
+
+    with sessions.begin() as s:
+        assert invitations.lookup(s, s.get(Site, site.id), code) is None
