@@ -79,8 +79,14 @@ def new_app(import_name: str, settings: Settings, *, surface: str) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=True,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
+        # On HTTPS Flask-WTF also checks that a form's Referer is this origin; pages
+        # send the Referer to their own origin only (Referrer-Policy same-origin,
+        # here and in base.html), so the check works and nothing leaks elsewhere.
         WTF_CSRF_SSL_STRICT=settings.COOKIE_SECURE,
         RATELIMIT_STORAGE_URI=settings.RATELIMIT_STORAGE_URI,
+        # While Redis is unreachable each process counts in its own memory, so the
+        # kiosk keeps checking people in and out instead of failing every form.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="en",
@@ -186,7 +192,7 @@ def configure_security(app: Flask, *, permissions: str, limiter: Limiter) -> Non
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", permissions)

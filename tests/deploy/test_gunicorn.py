@@ -45,7 +45,9 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> bytes
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
                 return response.read()
-        except (urllib.error.URLError, ConnectionError):
+        # A worker still importing the app accepts nothing yet: the connection
+        # waits, and the read times out.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
 
     raise AssertionError(f"{url} did not answer within {seconds} s")
