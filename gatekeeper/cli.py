@@ -19,7 +19,17 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 import gatekeeper.visits  # noqa: F401  (registers the 'visit' subject for verify)
-from gatekeeper import accounts, backup, chain, demo, kiosks, mail, migrate, sites
+from gatekeeper import (
+    accounts,
+    backup,
+    chain,
+    demo,
+    kiosks,
+    mail,
+    migrate,
+    retention,
+    sites,
+)
 from gatekeeper.accounts import AccountError
 from gatekeeper.config import (
     ConfigError,
@@ -387,6 +397,31 @@ def _echo_admin(result: demo.DemoResult, console_url: str) -> None:
     click.echo(f"Administrator {username}: one-time password {result.admin_password}")
     click.echo(f"  Sign in at {console_url}; the password is shown only now.")
     click.echo("  You will choose a new one and set up an authenticator app.")
+
+
+@main.command("retention")
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would be purged; delete nothing."
+)
+@with_settings
+def retention_command(settings: Settings, dry_run: bool) -> None:
+    """Purge ID images and face photos past each site's retention (run daily).
+
+    The visits and pickups keep their verification records, and each purge adds a
+    log entry, so the log still verifies. Log entries are never deleted.
+    """
+    with _database(settings) as sessions, sessions.begin() as session:
+        results = retention.purge_all(session, dry_run=dry_run)
+
+    verb = "Would purge" if dry_run else "Purged"
+    for result in results:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.images.items()))
+        click.echo(
+            f"{result.site_code}: {verb} {result.total} images of {result.records} "
+            f"records taken before {result.cutoff:%Y-%m-%d %H:%M} UTC"
+            + (f" ({kinds})" if kinds else "")
+            + "."
+        )
 
 
 @main.command("send-mail")

@@ -92,6 +92,12 @@ class Site(Base):
     seal_pattern: Mapped[str] = mapped_column(
         String(120), default=r"[A-Z]{0,4}[0-9]{6,10}"
     )
+    # Retention by class of data (CTPAT 4.12 keeps records; privacy keeps images no
+    # longer than needed): ID images and face photos are purged after this many
+    # days, while the logs, which are never purged, are kept at least this many
+    # years (shown in the console so that no one archives them sooner).
+    photo_retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    log_retention_years: Mapped[int] = mapped_column(Integer, default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -64,6 +64,7 @@ def test_systemd_accepts_every_unit(tmp_path):
         ("gatekeeper-console.service", "deploy/gunicorn/console.conf.py"),
         ("gatekeeper-backup.service", "deploy/bin/gatekeeper-backup"),
         ("gatekeeper-send-mail.service", ".venv/bin/kiosk"),
+        ("gatekeeper-retention.service", ".venv/bin/kiosk"),
     ],
 )
 def test_each_service_runs_a_shipped_file_with_the_shipped_settings(unit, shipped):
@@ -92,3 +93,13 @@ def test_the_mail_timer_retries_the_outbox_every_few_minutes():
     assert timer["Unit"] == "gatekeeper-send-mail.service"
     assert timer["OnUnitActiveSec"] == "5min"
     assert shlex.split(service["ExecStart"])[1:] == ["send-mail"]
+
+
+def test_the_retention_timer_runs_the_purge_nightly_after_the_backup():
+    timer = _unit(DEPLOY / "systemd" / "gatekeeper-retention.timer")["Timer"]
+    backup = _unit(DEPLOY / "systemd" / "gatekeeper-backup.timer")["Timer"]
+    service = _unit(DEPLOY / "systemd" / "gatekeeper-retention.service")["Service"]
+
+    assert timer["Unit"] == "gatekeeper-retention.service"
+    assert timer["OnCalendar"] > backup["OnCalendar"]
+    assert shlex.split(service["ExecStart"])[1:] == ["retention"]
