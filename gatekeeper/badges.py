@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 import qrcode.image.svg
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 # Why HMAC-SHA256 over a fixed binary layout, written in base32, rather than an
@@ -208,12 +209,30 @@ COLOURS = {
 }
 
 
+# Why a genuine badge of a visit that is not admitted gets the verdict it gets; the
+# guard reads the note under the verdict's label.
+NOTES = {
+    "held": _l(
+        "Check-in held: the visitor matched the block list and awaits a decision."
+    ),
+    "denied": _l("Check-in denied: this visitor was refused entry."),
+    "awaiting_id": _l(
+        "Not valid yet: the photo ID has not been verified. Send the visitor to "
+        "the front desk."
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """A scan's one answer, and for a valid badge the time it has left."""
+    """A scan's one answer, and for a valid badge the time it has left.
+
+    `note` says why a genuine badge of a visit that was never admitted is not good.
+    """
 
     status: Status
     time_left: timedelta | None = None
+    note: LazyString | None = None
 
     @property
     def label(self):
@@ -229,10 +248,11 @@ def verdict(claim: BadgeClaim | None, visit, *, now: datetime, site_id: int) -> 
 
     `visit` is the visit row loaded by the claim's visit id (None when there is no
     such visit); it needs id, site_id and badge_number, and may have departed_at,
-    badge_revoked_at and valid_until. The badge is good until the earlier of the
-    time signed into it and the visit's own valid_until when it has one: a visit can
-    be cut short without reprinting, but lengthening it needs a new badge, so a
-    photo of an old badge never outlives what was printed. `now` must be aware.
+    badge_revoked_at, valid_until and admission (missing: admitted). The badge is
+    good until the earlier of the time signed into it and the visit's own
+    valid_until when it has one: a visit can be cut short without reprinting, but
+    lengthening it needs a new badge, so a photo of an old badge never outlives what
+    was printed. `now` must be aware.
 
     When several answers apply, the first of these wins: FORGED (the claim is
     missing, names another site than the guard's, or does not match the visit's id,
@@ -241,15 +261,35 @@ def verdict(claim: BadgeClaim | None, visit, *, now: datetime, site_id: int) -> 
     SIGNED_OUT (the visitor has left, so the badge should have been handed back),
     then EXPIRED (still on site past the time allowed). time_left is set only for a
     VALID badge.
+
+    A badge should print only for an admitted visit, but one may exist for a visit
+    that is not (a reprint raced a hold, a kiosk page printed early). Such a badge
+    is genuine, so never FORGED; what it gets:
+
+    - denied: REVOKED. The security decision refused the visitor; the denial also
+      signed the visit out, but a refused person wearing a badge must be stopped,
+      not treated as someone who merely left, so this outranks SIGNED_OUT.
+    - held: REVOKED. A block-list match suspends the badge until someone decides;
+      red, so the guard stops the holder meanwhile.
+    - awaiting_id: EXPIRED. The badge's good period begins when the ID is verified,
+      so before that it is outside its time, as after it: amber, the visitor goes
+      back to the desk, nobody is alarmed.
     """
     if not _claim_names_visit(claim, visit, site_id):
         return Verdict(Status.FORGED)
 
+    admission = getattr(visit, "admission", None) or "admitted"
     if getattr(visit, "badge_revoked_at", None) is not None:
         return Verdict(Status.REVOKED)
 
+    if admission in ("denied", "held"):
+        return Verdict(Status.REVOKED, note=NOTES[admission])
+
     if getattr(visit, "departed_at", None) is not None:
         return Verdict(Status.SIGNED_OUT)
+
+    if admission == "awaiting_id":
+        return Verdict(Status.EXPIRED, note=NOTES[admission])
 
     valid_until = claim.valid_until
     visit_until = getattr(visit, "valid_until", None)
@@ -359,6 +399,8 @@ class Face:
     size: str
     escort_required: bool
     qr_data_uri: str
+    # The signed token the QR code holds, for a renderer that draws its own code.
+    token: str = ""
 
     @property
     def ends_another_day(self) -> bool:
@@ -392,22 +434,25 @@ def token_for(secret: str, visit) -> str:
     )
 
 
-def face(secret: str, visit) -> Face:
+def face(secret: str, visit, *, type_label: str | None = None) -> Face:
     """Everything a visit's printed badge shows, its QR code included.
 
-    `visit` is a visit row with its site loaded. The escort flag is read with
-    getattr because visits do not record it yet: until they do, no badge says an
-    escort is required, whatever the site's practice (CTPAT 10.2 asks that visitors
-    should be escorted).
+    `visit` is a visit row with its site loaded. The escort flag comes from the
+    visitor type at check-in (CTPAT 10.2 asks that visitors should be escorted);
+    visits logged before types existed have none. `type_label` is the site's own
+    label of the visitor type, for a type the site added.
     """
     site = visit.site
-    svg = qr_svg(token_for(secret, visit))
+    token = token_for(secret, visit)
+    svg = qr_svg(token)
     local_arrival = visit.arrived_at.astimezone(ZoneInfo(site.timezone))
     return Face(
         visitor_name=visit.visitor_name,
         company=visit.company,
         host_name=visit.host_name,
-        visitor_type=str(TYPE_LABELS.get(visit.visitor_type, visit.visitor_type)),
+        visitor_type=str(
+            TYPE_LABELS.get(visit.visitor_type, type_label or visit.visitor_type)
+        ),
         badge_number=visit.badge_number,
         arrived_at=visit.arrived_at,
         valid_until=badge_valid_until(visit),
@@ -417,4 +462,5 @@ def face(secret: str, visit) -> Face:
         escort_required=bool(getattr(visit, "escort_required", False)),
         qr_data_uri="data:image/svg+xml;base64,"
         + base64.b64encode(svg).decode("ascii"),
+        token=token,
     )

@@ -15,8 +15,9 @@ from gatekeeper.text import TextError, clean_name, clean_text
 MAX_ALIASES = 20
 
 
-def _label(actor: User) -> str:
-    return actor.display_name
+def _label(actor: User | str) -> str:
+    """Who to name as having changed a list: a person's name, or a process's."""
+    return actor.display_name if isinstance(actor, User) else actor
 
 
 # The block list
@@ -39,7 +40,8 @@ def add_entry(
     value: str,
     aliases: str = "",
     reason: str = "",
-    actor: User,
+    actor: User | str,
+    address: str = "",
 ) -> BlockListEntry:
     """List a person, company or ID number; aliases are one a line."""
     if kind not in BLOCK_KINDS:
@@ -67,6 +69,7 @@ def add_entry(
         actor=actor,
         site_id=site.id,
         target=f"block_list:{entry.id}",
+        address=address,
         kind=kind,
     )
     return entry
@@ -88,7 +91,9 @@ def _block_value(kind: str, value: str, label: str) -> str:
     return text
 
 
-def remove_entry(session: Session, entry: BlockListEntry, *, actor: User) -> None:
+def remove_entry(
+    session: Session, entry: BlockListEntry, *, actor: User | str, address: str = ""
+) -> None:
     if entry.removed_at is not None:
         raise TextError("That entry is already removed.")
 
@@ -100,6 +105,7 @@ def remove_entry(session: Session, entry: BlockListEntry, *, actor: User) -> Non
         actor=actor,
         site_id=entry.site_id,
         target=f"block_list:{entry.id}",
+        address=address,
     )
 
 
@@ -140,7 +146,8 @@ def grant_exemption(
     person_name: str,
     company: str = "",
     note: str = "",
-    actor: User,
+    actor: User | str,
+    address: str = "",
 ) -> Exemption:
     """Excuse a frequent, well-known person from showing photo ID at this site."""
     name = clean_name(person_name, label="Name")
@@ -171,11 +178,14 @@ def grant_exemption(
         actor=actor,
         site_id=site.id,
         target=f"exemption:{exemption.id}",
+        address=address,
     )
     return exemption
 
 
-def revoke_exemption(session: Session, exemption: Exemption, *, actor: User) -> None:
+def revoke_exemption(
+    session: Session, exemption: Exemption, *, actor: User | str, address: str = ""
+) -> None:
     if exemption.revoked_at is not None:
         raise TextError("That exemption is already revoked.")
 
@@ -187,6 +197,7 @@ def revoke_exemption(session: Session, exemption: Exemption, *, actor: User) -> 
         actor=actor,
         site_id=exemption.site_id,
         target=f"exemption:{exemption.id}",
+        address=address,
     )
 
 

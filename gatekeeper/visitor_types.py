@@ -1,11 +1,23 @@
-"""A site's visitor types and their rules: escort, photo ID, badge validity (10.2)."""
+"""A site's visitor types and their rules: escort, photo ID, badge validity (10.2).
+
+The site's verification mode, the other rule of how a visitor is admitted, is set
+here too. A change made by a person is kept in the audit trail.
+"""
 
 import re
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gatekeeper.models import DEFAULT_TYPE_RULES, VISITOR_TYPES, Site, VisitorType
+from gatekeeper import audit
+from gatekeeper.models import (
+    DEFAULT_TYPE_RULES,
+    VERIFICATION_MODES,
+    VISITOR_TYPES,
+    Site,
+    User,
+    VisitorType,
+)
 from gatekeeper.text import TextError, clean_text
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
@@ -60,8 +72,14 @@ def save(
     id_required: bool,
     badge_valid_hours: int | None,
     active: bool = True,
+    actor: User | None = None,
+    address: str = "",
 ) -> VisitorType:
-    """Add a type to a site, or change the one with this code."""
+    """Add a type to a site, or change the one with this code.
+
+    With an actor, the addition or change is recorded in the audit trail with the
+    rules as they now stand.
+    """
     code = (code or "").strip().lower()
     if not CODE.match(code):
         raise TextError(
@@ -81,6 +99,7 @@ def save(
             VisitorType.site_id == site.id, VisitorType.code == code
         )
     )
+    added = kind is None
     if kind is None:
         position = session.scalar(
             select(func.coalesce(func.max(VisitorType.position), -1)).where(
@@ -97,7 +116,51 @@ def save(
     kind.badge_valid_hours = badge_valid_hours
     kind.active = bool(active)
     session.flush()
+    if actor is not None:
+        audit.record(
+            session,
+            "visitor_type.added" if added else "visitor_type.changed",
+            actor=actor,
+            site_id=site.id,
+            target=f"visitor_type:{kind.code}",
+            address=address,
+            label=kind.label,
+            label_es=kind.label_es,
+            escort_required=kind.escort_required,
+            id_required=kind.id_required,
+            badge_valid_hours=kind.badge_valid_hours,
+            active=kind.active,
+        )
+
     return kind
+
+
+def set_verification_mode(
+    session: Session, site: Site, mode: str, *, actor: User, address: str = ""
+) -> None:
+    """Choose how a site verifies photo IDs: attended or self-service (10.2).
+
+    The change applies to check-ins from now on; visits already waiting at the
+    front desk keep waiting for it.
+    """
+    if mode not in VERIFICATION_MODES:
+        raise TextError("Choose attended or self-service.")
+
+    if site.verification_mode == mode:
+        return
+
+    before = site.verification_mode
+    site.verification_mode = mode
+    audit.record(
+        session,
+        "site.verification_mode",
+        actor=actor,
+        site_id=site.id,
+        target=f"site:{site.code}",
+        address=address,
+        before=before,
+        after=mode,
+    )
 
 
 def valid_hours(kind: VisitorType | None, site: Site) -> int:

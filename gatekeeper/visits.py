@@ -325,7 +325,7 @@ def decide_hold(
     if visit.admission != "held":
         raise VisitError(_("This check-in is not held."))
 
-    reason = _close_reason(reason)
+    reason = _close_reason(reason, _("Say why you approve or deny this check-in."))
     now = utcnow()
     label = actor_label(actor)
     if decision == "approve":
@@ -428,7 +428,7 @@ def close_visit(session: Session, visit: Visit, *, reason: str, actor: User) -> 
     return visit
 
 
-def _close_reason(reason: str | None) -> str:
+def _close_reason(reason: str | None, missing: str | None = None) -> str:
     try:
         text = clean_text(
             reason, label=_("Reason"), max_length=CLOSE_REASON_MAX, required=False
@@ -437,7 +437,7 @@ def _close_reason(reason: str | None) -> str:
         raise VisitError(str(error)) from error
 
     if not text:
-        raise VisitError(_("Say why you are closing this visit."))
+        raise VisitError(missing or _("Say why you are closing this visit."))
 
     if len(text) < CLOSE_REASON_MIN:
         raise VisitError(

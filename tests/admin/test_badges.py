@@ -49,9 +49,9 @@ def _sign_out(db_sessions, visit) -> None:
 
 
 def test_a_guard_checking_a_current_badge_sees_valid_with_the_visit(
-    console_app, signed_in, make_visit, site, db_sessions
+    console_app, signed_in, make_visit, admit, site, db_sessions
 ):
-    visit = make_visit(site, "Jane Roe")
+    visit = admit(make_visit(site, "Jane Roe"))
 
     page = _check(signed_in("guard"), _token(console_app, visit))
 
@@ -59,7 +59,7 @@ def test_a_guard_checking_a_current_badge_sees_valid_with_the_visit(
     assert _headline(page.data) == "VALID"
     assert b'class="verdict verdict-green"' in page.data
     text = page.get_data(as_text=True)
-    for shown in ("Jane Roe", "Acme Freight", "Ana López", "Not required"):
+    for shown in ("Jane Roe", "Acme Freight", "Ana López", "Required</strong>: Ana"):
         assert shown in text
     assert "11 h 59 min" in text or "12 h 00 min" in text
 
@@ -70,9 +70,9 @@ def test_a_guard_checking_a_current_badge_sees_valid_with_the_visit(
 
 
 def test_a_badge_past_its_time_is_expired(
-    console_app, signed_in, make_visit, site, db_sessions
+    console_app, signed_in, make_visit, admit, site, db_sessions
 ):
-    visit = make_visit(site)
+    visit = admit(make_visit(site))
     token = _token(console_app, visit, valid_until=utcnow() - timedelta(minutes=1))
 
     page = _check(signed_in("guard"), token)
@@ -202,9 +202,9 @@ def test_the_check_page_is_one_focused_field_that_keeps_no_code(
 
 
 def test_a_guard_sees_no_reprint_or_revoke_but_the_desk_does(
-    console_app, signed_in, make_visit, site
+    console_app, signed_in, make_visit, admit, site
 ):
-    visit = make_visit(site)
+    visit = admit(make_visit(site))
     token = _token(console_app, visit)
 
     guard = _check(signed_in("guard"), token)
@@ -263,9 +263,9 @@ def test_a_badge_of_another_site_cannot_be_revoked_or_reprinted(
 
 
 def test_the_desk_reprints_the_same_badge_and_the_reprint_is_audited(
-    console_app, signed_in, make_visit, site, db_sessions
+    console_app, signed_in, make_visit, admit, site, db_sessions
 ):
-    visit = make_visit(site, "Jane Roe")
+    visit = admit(make_visit(site, "Jane Roe"))
 
     page = signed_in("front_desk").get(f"/badges/{visit.id}")
 

@@ -15,9 +15,11 @@ SECRET = "the console's secret key"
 
 
 @pytest.fixture
-def visit(sessions, arrive) -> Visit:
+def visit(sessions, arrive, guard) -> Visit:
+    """A visit admitted at once: an employee compared the ID at check-in."""
     with sessions.begin() as s:
-        return arrive(s)
+        employee = s.get(User, guard.id)
+        return arrive(s, arrival=visits.Arrival(verified_by=employee))
 
 
 def _token(visit, **overrides) -> str:
