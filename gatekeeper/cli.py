@@ -372,6 +372,7 @@ def demo_command(settings: Settings, kiosk_url: str, console_url: str) -> None:
     click.echo(f"Hosts: {result.hosts_total} ({result.hosts_added} added).")
     _echo_kiosk(result, kiosk_url)
     _echo_admin(result, console_url)
+    _echo_staff(result)
 
 
 def _echo_kiosk(result: demo.DemoResult, kiosk_url: str) -> None:
@@ -397,6 +398,14 @@ def _echo_admin(result: demo.DemoResult, console_url: str) -> None:
     click.echo(f"Administrator {username}: one-time password {result.admin_password}")
     click.echo(f"  Sign in at {console_url}; the password is shown only now.")
     click.echo("  You will choose a new one and set up an authenticator app.")
+
+
+def _echo_staff(result: demo.DemoResult) -> None:
+    for username, password in result.staff_passwords.items():
+        if password is None:
+            click.echo(f"Staff {username}: has signed in; password unchanged.")
+        else:
+            click.echo(f"Staff {username}: one-time password {password}")
 
 
 @main.command("retention")

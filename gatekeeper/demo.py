@@ -27,6 +27,14 @@ ADMIN_USERNAME = "admin"
 ADMIN_NAME = "Demo Administrator"
 ADMIN_EMAIL = "admin@example.com"
 
+# The staff who work the demo site besides the administrator, who sees no visitor's
+# photos: a front desk that verifies IDs and a guard who checks badges. Security
+# managers need a second factor, so the administrator makes one when wanted.
+STAFF = (
+    ("desk", "Demo Front Desk", "front_desk"),
+    ("guard", "Demo Guard", "guard"),
+)
+
 # Names from several scripts, so the kiosk's host list shows them from the start.
 HOSTS = (
     ("Zoë Fernández", "zoe.fernandez@example.com", "Receiving"),
@@ -53,6 +61,8 @@ class DemoResult:
     enrolment_code: str | None
     admin: User
     admin_password: str | None
+    # username -> one-time password, or None for an account already signed in to.
+    staff_passwords: dict[str, str | None]
 
 
 def set_up(settings: Settings, *, actor: str) -> DemoResult:
@@ -84,7 +94,19 @@ def seed(session: Session, *, actor: str) -> DemoResult:
 
     added = _add_missing_hosts(session, site)
     kiosk, code = _kiosk_with_code(session, site, actor=actor)
-    admin, password = _admin_with_password(session, site, actor=actor)
+    admin, password = _user_with_password(
+        session,
+        site,
+        (ADMIN_USERNAME, ADMIN_NAME, "administrator"),
+        email=ADMIN_EMAIL,
+        actor=actor,
+    )
+    staff = {
+        username: _user_with_password(
+            session, site, (username, name, role), actor=actor
+        )[1]
+        for username, name, role in STAFF
+    }
     result = DemoResult(
         site=site,
         site_created=site_created,
@@ -94,6 +116,7 @@ def seed(session: Session, *, actor: str) -> DemoResult:
         enrolment_code=code,
         admin=admin,
         admin_password=password,
+        staff_passwords=staff,
     )
     logger.info("demo site ready: %d hosts added", added)
     return result
@@ -135,22 +158,28 @@ def _kiosk_with_code(
     return kiosk, code
 
 
-def _admin_with_password(
-    session: Session, site: Site, *, actor: str
+def _user_with_password(
+    session: Session,
+    site: Site,
+    who: tuple[str, str, str],
+    *,
+    email: str = "",
+    actor: str,
 ) -> tuple[User, str | None]:
-    admin = session.scalar(select(User).where(User.username == ADMIN_USERNAME))
-    if admin is None:
+    username, display_name, role = who
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
         return accounts.create_user(
             session,
-            username=ADMIN_USERNAME,
-            display_name=ADMIN_NAME,
-            role="administrator",
+            username=username,
+            display_name=display_name,
+            role=role,
             sites=[site],
-            email=ADMIN_EMAIL,
+            email=email,
             actor=actor,
         )
 
-    if admin.last_login_at is not None:
-        return admin, None
+    if user.last_login_at is not None:
+        return user, None
 
-    return admin, accounts.reset_password(session, admin, actor=actor)
+    return user, accounts.reset_password(session, user, actor=actor)

@@ -10,9 +10,13 @@ from gatekeeper.db import utcnow
 from gatekeeper.models import Host, Kiosk, Site, User
 
 
-def _password(output: str) -> str | None:
-    found = re.search(r"one-time password (\S+)", output)
+def _password(output: str, who: str = "Administrator admin") -> str | None:
+    found = re.search(rf"{who}: one-time password (\S+)", output)
     return found.group(1) if found else None
+
+
+def _admin(session) -> User:
+    return session.scalar(select(User).where(User.username == "admin"))
 
 
 def _code(output: str) -> str | None:
@@ -32,7 +36,7 @@ def test_demo_sets_up_secrets_schema_site_hosts_kiosk_and_admin(
     with sessions() as session:
         site = session.scalar(select(Site))
         hosts = session.scalars(select(Host.name)).all()
-        admin = session.scalar(select(User))
+        admin = _admin(session)
 
     assert (site.code, site.name, site.timezone) == (
         "demo",
@@ -49,6 +53,13 @@ def test_demo_sets_up_secrets_schema_site_hosts_kiosk_and_admin(
     assert passwords.verify_password(admin.password_hash, _password(result.output))
     assert "http://127.0.0.1:8000" in result.output
     assert _code(result.output)
+    with sessions() as session:
+        for username, _name, role in demo.STAFF:
+            user = session.scalar(select(User).where(User.username == username))
+            assert user.role == role and [s.code for s in user.sites] == ["demo"]
+            password = _password(result.output, f"Staff {username}")
+            assert passwords.verify_password(user.password_hash, password)
+
     for name in ("secret_key", "photo.key"):
         assert stat.S_IMODE((tmp_path / "instance" / name).stat().st_mode) == 0o600
 
@@ -59,10 +70,10 @@ def test_demo_run_twice_duplicates_nothing_and_reissues_the_secrets(invoke, sess
 
     with sessions() as session:
         counts = [_count(session, model) for model in (Site, Host, Kiosk, User)]
-        admin = session.scalar(select(User))
+        admin = _admin(session)
         kiosk = session.scalar(select(Kiosk))
 
-    assert counts == [1, len(demo.HOSTS), 1, 1]
+    assert counts == [1, len(demo.HOSTS), 1, 1 + len(demo.STAFF)]
     assert "already there" in second.output
     assert _password(second.output) != _password(first.output)
     assert passwords.verify_password(admin.password_hash, _password(second.output))
@@ -76,12 +87,12 @@ def test_demo_leaves_a_signed_in_admin_and_an_enrolled_kiosk_alone(invoke, sessi
     first = invoke("demo")
     with sessions.begin() as session:
         kiosks.enrol(session, _code(first.output))
-        session.scalar(select(User)).last_login_at = utcnow()
+        _admin(session).last_login_at = utcnow()
 
     again = invoke("demo")
 
     with sessions() as session:
-        admin = session.scalar(select(User))
+        admin = _admin(session)
 
     assert _password(again.output) is None
     assert _code(again.output) is None
