@@ -4,12 +4,31 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from admin import access, audit_trail, auth, badges, console, kiosks, users, visits
+from admin import (
+    access,
+    appointments,
+    audit_trail,
+    auth,
+    badges,
+    carrier_api,
+    cases,
+    console,
+    front_desk,
+    gate,
+    invitations,
+    kiosks,
+    outbox,
+    photos,
+    pickup_log,
+    screening,
+    site_rules,
+    users,
+    visits,
+)
 from gatekeeper import web
 from gatekeeper.config import load_settings
 
-# The camera stays allowed for scanning badges with a guard's phone, which is not
-# built yet (a USB scanner types the code today); nothing else is needed.
+# The camera is allowed for a guard's phone to scan badges; nothing else is needed.
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
 
@@ -32,6 +51,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(visits.bp, url_prefix="/visits")
     app.register_blueprint(badges.bp, url_prefix="/badges")
+    app.register_blueprint(front_desk.bp, url_prefix="/desk")
+    app.register_blueprint(photos.bp, url_prefix="/photos")
+    app.register_blueprint(screening.bp, url_prefix="/screening")
+    app.register_blueprint(site_rules.bp, url_prefix="/site-rules")
     app.register_blueprint(users.bp, url_prefix="/admin/users")
     app.register_blueprint(kiosks.bp, url_prefix="/admin/kiosks")
     app.register_blueprint(audit_trail.bp, url_prefix="/audit")
+    app.register_blueprint(invitations.bp, url_prefix="/invitations")
+    app.register_blueprint(outbox.bp, url_prefix="/outbox")
+    app.register_blueprint(gate.bp, url_prefix="/gate")
+    app.register_blueprint(appointments.bp, url_prefix="/appointments")
+    app.register_blueprint(pickup_log.bp, url_prefix="/pickups")
+    app.register_blueprint(cases.bp, url_prefix="/cases")
+    app.register_blueprint(carrier_api.bp, url_prefix="/api/v1")

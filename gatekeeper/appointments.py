@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gatekeeper import audit, matching, seals
-from gatekeeper.models import Appointment, Carrier, Site, User
+from gatekeeper.db import utcnow
+from gatekeeper.models import Appointment, Carrier, Pickup, Site, User
 from gatekeeper.sites import check_email
 from gatekeeper.text import TextError, clean_name
 
@@ -43,7 +44,14 @@ API_KEY_PREFIX = "gkc_"
 
 
 class AppointmentError(ValueError):
-    """An appointment or import that cannot be accepted; the message says why."""
+    """An appointment or import that cannot be accepted; the message says why.
+
+    `problems` lists each problem of a refused row on its own, for the reports.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass
@@ -155,15 +163,22 @@ def check_row(row: dict, site: Site, now: datetime) -> tuple[dict, list[str]]:
     return values, problems
 
 
-def _taken(session: Session, site_id: int, reference: str) -> bool:
-    return (
-        session.scalar(
-            select(Appointment.id).where(
-                Appointment.site_id == site_id, Appointment.reference == reference
-            )
+def _taken(session: Session, site_id: int, reference: str) -> str | None:
+    """Why a reference cannot be used again, or None when it is free."""
+    cancelled_at = session.execute(
+        select(Appointment.cancelled_at).where(
+            Appointment.site_id == site_id, Appointment.reference == reference
         )
-        is not None
-    )
+    ).first()
+    if cancelled_at is None:
+        return None
+
+    # A reference names one shipment in the log for good, so even a cancelled
+    # appointment keeps it: a driver giving it later must not match another load.
+    if cancelled_at[0] is not None:
+        return f"Reference {reference} belongs to a cancelled appointment."
+
+    return f"Reference {reference} already has an appointment."
 
 
 def add(
@@ -181,11 +196,12 @@ def add(
         row = {**row, "carrier": carrier.name}
 
     values, problems = check_row(row, site, now)
-    if "reference" in values and _taken(session, site.id, values["reference"]):
-        problems.append(f"Reference {values['reference']} already has an appointment.")
+    taken = "reference" in values and _taken(session, site.id, values["reference"])
+    if taken:
+        problems.append(taken)
 
     if problems:
-        raise AppointmentError(" ".join(problems))
+        raise AppointmentError(" ".join(problems), problems)
 
     appointment = Appointment(
         site_id=site.id,
@@ -205,6 +221,86 @@ def add(
     return appointment
 
 
+def create(
+    session: Session,
+    site: Site,
+    row: dict,
+    *,
+    actor: User,
+    now: datetime,
+    address: str = "",
+) -> Appointment:
+    """A clerk's appointment from the console, kept in the audit trail too."""
+    appointment = add(session, site, row, actor=actor, now=now)
+    audit.record(
+        session,
+        "appointment.created",
+        actor=actor,
+        site_id=site.id,
+        target=f"appointment:{appointment.id}",
+        address=address,
+        reference=appointment.reference,
+    )
+    return appointment
+
+
+def cancel(
+    session: Session, appointment: Appointment, *, actor: User, address: str = ""
+) -> None:
+    """Cancel an appointment no driver has come for; its reference stays taken."""
+    if appointment.cancelled_at is not None:
+        raise AppointmentError("This appointment is already cancelled.")
+
+    arrived = session.scalar(
+        select(Pickup.id).where(
+            Pickup.appointment_id == appointment.id, Pickup.status != "refused"
+        )
+    )
+    if arrived is not None:
+        raise AppointmentError(
+            f"A driver has already arrived for {appointment.reference}; "
+            "the appointment cannot be cancelled."
+        )
+
+    appointment.cancelled_at = utcnow()
+    audit.record(
+        session,
+        "appointment.cancelled",
+        actor=actor,
+        site_id=appointment.site_id,
+        target=f"appointment:{appointment.id}",
+        address=address,
+        reference=appointment.reference,
+    )
+
+
+def upcoming(session: Session, site_id: int, now: datetime) -> list[Appointment]:
+    """The site's appointments from a day ago on, soonest first, cancelled included."""
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.site_id == site_id,
+            Appointment.expected_at >= now - MAX_BEHIND,
+        )
+        .order_by(Appointment.expected_at, Appointment.id)
+        .limit(MAX_ROWS)
+    )
+    return list(session.scalars(query))
+
+
+def pickup_states(session: Session, appointment_ids: list[int]) -> dict[int, str]:
+    """The status of the latest pickup of each appointment that has one."""
+    if not appointment_ids:
+        return {}
+
+    query = (
+        select(Pickup.appointment_id, Pickup.status)
+        .where(Pickup.appointment_id.in_(appointment_ids))
+        .order_by(Pickup.id)
+    )
+    return {appointment_id: status for appointment_id, status in session.execute(query)}
+
+
 def import_rows(
     session: Session,
     site: Site,
@@ -215,13 +311,18 @@ def import_rows(
     carrier: Carrier | None = None,
     now: datetime,
     first_row: int = 1,
+    numbers: list[int] | None = None,
 ) -> RowReport:
-    """Add every good row, each in its own savepoint; report each refused row."""
+    """Add every good row, each in its own savepoint; report each refused row.
+
+    Rows are reported by `numbers` (a CSV's lines) or counted from `first_row`.
+    """
     report = RowReport()
     if len(rows) > MAX_ROWS:
         raise AppointmentError(f"At most {MAX_ROWS} appointments at a time.")
 
-    for number, row in enumerate(rows, start=first_row):
+    numbers = numbers or list(range(first_row, first_row + len(rows)))
+    for number, row in zip(numbers, rows, strict=True):
         if not isinstance(row, dict):
             report.refused.append((number, ["Each appointment must be an object."]))
             continue
@@ -238,7 +339,7 @@ def import_rows(
                     now=now,
                 )
         except AppointmentError as error:
-            report.refused.append((number, [str(error)]))
+            report.refused.append((number, error.problems))
         else:
             report.imported += 1
 
@@ -261,6 +362,15 @@ def import_rows(
 
 def read_csv(data: bytes) -> list[dict]:
     """The rows of an uploaded CSV (UTF-8, with or without BOM) keyed by its header."""
+    return [row for _line, row in read_csv_lines(data)]
+
+
+def read_csv_lines(data: bytes) -> list[tuple[int, dict]]:
+    """Each row of an uploaded CSV with the line it starts on, for the report.
+
+    A quoted value may hold line breaks and blank lines are skipped, so a row's
+    line is not its position plus one.
+    """
     if len(data) > MAX_BYTES:
         raise AppointmentError("The file is larger than 1 MB.")
 
@@ -269,22 +379,27 @@ def read_csv(data: bytes) -> list[dict]:
     except UnicodeDecodeError as error:
         raise AppointmentError("The file is not UTF-8 text.") from error
 
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise AppointmentError(
-            f"The first line must name the columns; missing: {', '.join(missing)}."
-        )
-
-    reader.fieldnames = header
-    rows = []
+    # strict: an unclosed quote is an error, not a value that runs to the end.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        missing = [name for name in REQUIRED if name not in header]
+        if missing:
+            raise AppointmentError(
+                f"The first line must name the columns; missing: {', '.join(missing)}."
+            )
+
+        reader.fieldnames = header
+        rows = []
         for row in reader:
             extra = row.pop(None, None)
             if extra:
                 row["_extra"] = ",".join(extra)
-            rows.append({k: v for k, v in row.items() if k})
+
+            # The reader stands at the row's last line; its quoted line breaks
+            # say how far back it began.
+            breaks = sum(str(value).count("\n") for value in row.values() if value)
+            rows.append((reader.line_num - breaks, {k: v for k, v in row.items() if k}))
     except csv.Error as error:
         raise AppointmentError(f"The file is not valid CSV: {error}.") from error
 
@@ -299,7 +414,11 @@ def _key_hash(key: str) -> str:
 
 
 def add_carrier(session: Session, site: Site, name: str, *, actor: User) -> Carrier:
-    name = clean_name(name, label="Carrier")
+    try:
+        name = clean_name(name, label="Carrier")
+    except TextError as error:
+        raise AppointmentError(str(error)) from error
+
     if session.scalar(
         select(Carrier).where(Carrier.site_id == site.id, Carrier.name == name)
     ):
@@ -331,6 +450,27 @@ def issue_key(session: Session, carrier: Carrier, *, actor: User) -> str:
         target=f"carrier:{carrier.id}",
     )
     return key
+
+
+def revoke_key(session: Session, carrier: Carrier, *, actor: User) -> None:
+    """Stop a carrier's TMS from posting: its key no longer opens the endpoint."""
+    if carrier.api_key_hash is None:
+        raise AppointmentError(f"{carrier.name} has no API key.")
+
+    carrier.api_key_hash = None
+    carrier.api_key_prefix = ""
+    audit.record(
+        session,
+        "carrier.key_revoked",
+        actor=actor,
+        site_id=carrier.site_id,
+        target=f"carrier:{carrier.id}",
+    )
+
+
+def carriers(session: Session, site_id: int) -> list[Carrier]:
+    query = select(Carrier).where(Carrier.site_id == site_id).order_by(Carrier.name)
+    return list(session.scalars(query))
 
 
 def carrier_for_key(session: Session, key: str | None) -> Carrier | None:

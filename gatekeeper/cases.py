@@ -8,7 +8,7 @@ change to it are log entries, so the log alone tells its history.
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gatekeeper import chain
@@ -129,6 +129,11 @@ def close(session: Session, case: Case, resolution: str, *, actor: User) -> None
     if case.status == "closed":
         raise CaseError("This case is already closed.")
 
+    # A seal mismatch holds a trailer at the gate: closing it first would leave
+    # the guard with a blocked departure and no decision to act on.
+    if case.kind == "seal_mismatch" and case.decision is None:
+        raise CaseError("Record the seal decision (release or hold) before closing.")
+
     case.resolution = _text(resolution, "Resolution", NOTE_MAX)
     case.status = "closed"
     case.closed_by = _name(actor)
@@ -156,6 +161,68 @@ def open_cases(session: Session, site_id: int) -> list[Case]:
         .order_by(Case.opened_at.desc(), Case.id.desc())
     )
     return list(session.scalars(query))
+
+
+def recent(session: Session, site_id: int, *, status: str, limit: int = 200):
+    """A site's cases of one status, the newest first."""
+    query = (
+        select(Case)
+        .where(Case.site_id == site_id, Case.status == status)
+        .order_by(Case.opened_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def decisions_waiting(session: Session, site_ids: set[int]) -> int:
+    """How many seal mismatches of these sites wait for a security manager."""
+    query = select(func.count(Case.id)).where(
+        Case.site_id.in_(site_ids),
+        Case.kind == "seal_mismatch",
+        Case.status == "open",
+        Case.decision.is_(None),
+    )
+    return session.scalar(query) or 0
+
+
+def cases_of_pickups(session: Session, pickup_ids: list[int]) -> dict[int, list[Case]]:
+    """The cases of each of these pickups, oldest first, for the log's rows."""
+    found: dict[int, list[Case]] = {pickup_id: [] for pickup_id in pickup_ids}
+    if not pickup_ids:
+        return found
+
+    query = select(Case).where(Case.pickup_id.in_(pickup_ids)).order_by(Case.id)
+    for case in session.scalars(query):
+        found[case.pickup_id].append(case)
+
+    return found
+
+
+def history(session: Session, case: Case) -> list[dict]:
+    """Every log entry of a case, oldest first: opened, decided, noted, closed."""
+    query = (
+        select(LogEntry)
+        .where(
+            LogEntry.site_id == case.site_id,
+            LogEntry.subject_type == "case",
+            LogEntry.subject_id == case.id,
+        )
+        .order_by(LogEntry.seq)
+    )
+    events = []
+    for entry in session.scalars(query):
+        body = json.loads(entry.body)
+        events.append(
+            {
+                "kind": entry.kind,
+                "at": entry.recorded_at,
+                "actor": entry.actor.removeprefix("user:"),
+                "set": body.get("set") or {},
+                "details": body.get("details") or {},
+            }
+        )
+
+    return events
 
 
 def cases_of_pickup(session: Session, pickup_id: int) -> list[Case]:

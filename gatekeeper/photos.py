@@ -54,7 +54,7 @@ def _fernet(key: str) -> Fernet:
 CAPTURE_TTL = timedelta(hours=1)
 # What each kind of photo must show, and the retake advice when the barcode on the
 # back of a licence cannot be read.
-EXPECT_FACE = {"id": True, "id_back": False, "face": True}
+EXPECT_FACE = {"id": True, "id_back": False, "face": True, "seal": False}
 NO_BARCODE = _l(
     "We cannot read the barcode. Hold the back of the card level, "
     "filling the frame, in good light."
@@ -231,9 +231,13 @@ def discard_captures(session: Session, capture_keys) -> int:
 
 
 def purge_stale_captures(session: Session, now: datetime | None = None) -> int:
-    """Delete captures never attached to a visit within CAPTURE_TTL."""
+    """Delete captures never attached to a visit or pickup within CAPTURE_TTL."""
     cutoff = (now or utcnow()) - CAPTURE_TTL
     result = session.execute(
-        delete(Photo).where(Photo.visit_id.is_(None), Photo.created_at < cutoff)
+        delete(Photo).where(
+            Photo.visit_id.is_(None),
+            Photo.pickup_id.is_(None),
+            Photo.created_at < cutoff,
+        )
     )
     return result.rowcount

@@ -8,16 +8,26 @@ its log entry in one transaction, and the kiosk has no way to read any of it bac
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gatekeeper import appointments, cases, chain, mail, seals
+from gatekeeper import appointments, audit, cases, chain, mail, seals
 from gatekeeper.db import utcnow
-from gatekeeper.models import ID_TYPES, Case, Kiosk, Photo, Pickup, Site, User
+from gatekeeper.models import (
+    ID_TYPES,
+    Case,
+    Kiosk,
+    LogEntry,
+    OutboxMessage,
+    Photo,
+    Pickup,
+    Site,
+    User,
+)
 from gatekeeper.text import TextError, clean_name, clean_text
 from gatekeeper.visits import actor_label
 
@@ -46,8 +56,12 @@ chain.register_subject("pickup", Pickup, LOGGED_COLUMNS)
 # What the employee checked (10.3): a government-issued photo ID, or, where that is
 # not feasible, a photo ID issued by the carrier that employs the driver.
 CARRIER_ID = "carrier_photo_id"
+ID_LABELS = {**ID_TYPES, CARRIER_ID: "Carrier-issued photo ID"}
 CORRECTABLE = ("reference", "driver_name", "carrier", "truck_number", "trailer_number")
 ON_SITE = ("arrived", "registered")
+# arrived: waiting at the gate; registered: on site; departed: logged out with the
+# seal; refused: turned away at registration; left: gone without being logged out.
+STATUSES = ("arrived", "registered", "departed", "refused", "left")
 REASON_MIN = 3
 
 
@@ -190,6 +204,24 @@ def differences(session: Session, pickup: Pickup) -> list[appointments.Differenc
         driver_name=pickup.driver_name,
         truck_number=pickup.truck_number,
         arrived_at=pickup.arrived_at,
+    )
+
+
+def preview_differences(
+    session: Session, site: Site, driver: Driver, arrived_at: datetime
+) -> list[appointments.Difference]:
+    """How a driver not yet recorded differs from the appointment of the reference.
+
+    The guard sees these before registering a walk-up driver, and when corrections
+    at registration change the reference, name or truck; nothing is written.
+    """
+    cleaned = driver.cleaned()
+    return appointments.differences(
+        appointments.find(session, site.id, cleaned.reference),
+        site=site,
+        driver_name=cleaned.driver_name,
+        truck_number=cleaned.truck_number,
+        arrived_at=arrived_at,
     )
 
 
@@ -373,6 +405,45 @@ def refuse(session: Session, pickup: Pickup, *, reason: str, actor: User) -> Non
         session,
         site_id=pickup.site_id,
         kind="id_refused",
+        summary=reason,
+        pickup_id=pickup.id,
+        actor=actor,
+    )
+
+
+def mark_left(session: Session, pickup: Pickup, *, reason: str, actor: User) -> None:
+    """Record that a driver on site left without being logged out; a case opens.
+
+    The time is when the employee found out, not when the truck left, and there is
+    no seal number: the case is where what is known of the departure is written.
+    """
+    if pickup.status != "registered":
+        raise PickupError(_("Only a driver on site can be recorded as gone."))
+
+    reason = _reason(reason, _("Say what is known of the driver leaving."))
+    now = utcnow()
+    result = session.execute(
+        update(Pickup)
+        .where(Pickup.id == pickup.id, Pickup.status == "registered")
+        .values(status="left", departed_at=now, departed_by=actor.display_name)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise PickupError(_("Another employee has just dealt with this driver."))
+
+    session.refresh(pickup)
+    _log(
+        session,
+        pickup,
+        "pickup.left",
+        actor,
+        {"status": "left", "departed_at": now, "departed_by": actor.display_name},
+        {"reason": reason},
+    )
+    cases.open_case(
+        session,
+        site_id=pickup.site_id,
+        kind="left_unlogged",
         summary=reason,
         pickup_id=pickup.id,
         actor=actor,
@@ -645,3 +716,141 @@ def is_overdue(pickup: Pickup, now: datetime) -> bool:
         return False
 
     return now - pickup.arrived_at > timedelta(hours=pickup.site.driver_overdue_hours)
+
+
+# The site's pickup rules (10.4, 10.7), set by its security manager
+
+WINDOW_LIMITS = (5, 24 * 60)
+OVERDUE_LIMITS = (1, 72)
+
+
+@dataclass
+class Rules:
+    """What a security manager sets about a site's pickups."""
+
+    walk_in_pickups: bool
+    appointment_window_minutes: int
+    driver_overdue_hours: int
+    seal_pattern: str
+
+
+def set_rules(
+    session: Session, site: Site, rules: Rules, *, actor: User, address: str = ""
+) -> None:
+    """Change a site's pickup rules after checking every one; audited with the old."""
+    low, high = WINDOW_LIMITS
+    if not low <= rules.appointment_window_minutes <= high:
+        raise PickupError(f"The appointment window is {low} to {high} minutes.")
+
+    low, high = OVERDUE_LIMITS
+    if not low <= rules.driver_overdue_hours <= high:
+        raise PickupError(f"A driver is flagged after {low} to {high} hours.")
+
+    pattern = (rules.seal_pattern or "").strip()
+    if not pattern or len(pattern) > 120:
+        raise PickupError("Enter the seal pattern, at most 120 characters.")
+
+    try:
+        seals.check_pattern(pattern)
+    except seals.SealError as error:
+        raise PickupError(str(error)) from error
+
+    names = ("walk_in_pickups", "appointment_window_minutes", "driver_overdue_hours")
+    before = {name: getattr(site, name) for name in (*names, "seal_pattern")}
+    for name in names:
+        setattr(site, name, getattr(rules, name))
+
+    site.seal_pattern = pattern
+    after = {name: getattr(site, name) for name in before}
+    audit.record(
+        session,
+        "site.pickup_rules_changed",
+        actor=actor,
+        site_id=site.id,
+        target=f"site:{site.code}",
+        address=address,
+        before=before,
+        after=after,
+    )
+
+
+# Reading the log back, for the console only (never the kiosk)
+
+
+def local_range(site: Site, first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the start of `first` to the end of `last`, site time."""
+    zone = ZoneInfo(site.timezone)
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def log_between(
+    session: Session, site_id: int, start: datetime, end: datetime
+) -> list[Pickup]:
+    """Pickups that arrived in the range, and any still at the gate or on site."""
+    query = (
+        select(Pickup)
+        .where(Pickup.site_id == site_id)
+        .where(
+            ((Pickup.arrived_at >= start) & (Pickup.arrived_at < end))
+            | Pickup.status.in_(ON_SITE)
+        )
+        .order_by(Pickup.arrived_at.desc(), Pickup.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def departed_since(session: Session, site_id: int, since: datetime) -> list[Pickup]:
+    """Departures since a moment, the latest first: the gate's recent list."""
+    query = (
+        select(Pickup)
+        .where(
+            Pickup.site_id == site_id,
+            Pickup.status == "departed",
+            Pickup.departed_at >= since,
+        )
+        .order_by(Pickup.departed_at.desc(), Pickup.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def history(session: Session, pickup: Pickup) -> list[LogEntry]:
+    """The pickup's log entries, oldest first."""
+    query = (
+        select(LogEntry)
+        .where(
+            LogEntry.site_id == pickup.site_id,
+            LogEntry.subject_type == "pickup",
+            LogEntry.subject_id == pickup.id,
+        )
+        .order_by(LogEntry.seq)
+    )
+    return list(session.scalars(query))
+
+
+def notices(session: Session, pickup_id: int) -> list[OutboxMessage]:
+    """The consignee notices of a pickup, as the outbox keeps them (7.29)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.pickup_id == pickup_id)
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def photos_of(session: Session, pickup_id: int) -> dict[str, Photo]:
+    """The latest photo of each kind attached to the pickup."""
+    query = select(Photo).where(Photo.pickup_id == pickup_id).order_by(Photo.id)
+    return {photo.kind: photo for photo in session.scalars(query)}
+
+
+def waiting_seal_decision(session: Session, pickup_id: int) -> Case | None:
+    """The seal-mismatch case blocking this pickup's departure, if one waits."""
+    query = select(Case).where(
+        Case.pickup_id == pickup_id,
+        Case.kind == "seal_mismatch",
+        Case.status == "open",
+        Case.decision.is_(None),
+    )
+    return session.scalar(query.order_by(Case.id.desc()).limit(1))

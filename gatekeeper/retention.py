@@ -23,6 +23,9 @@ from gatekeeper.models import Photo, Site
 
 logger = logging.getLogger(__name__)
 
+# Images of people, kept only as long as the site says. A photo of an affixed seal
+# (CTPAT 7.5) is evidence about cargo, not about a person, and stays with the log.
+PERSONAL_KINDS = ("id", "id_back", "face")
 MIN_PHOTO_DAYS = 1
 MAX_PHOTO_DAYS = 3650
 MIN_LOG_YEARS = 1
@@ -64,6 +67,7 @@ def purge_site(
     result = Purge(site_code=site.code, cutoff=cutoff)
     query = select(Photo.id, Photo.kind, Photo.visit_id, Photo.pickup_id).where(
         Photo.site_id == site.id,
+        Photo.kind.in_(PERSONAL_KINDS),
         Photo.created_at < cutoff,
         (Photo.visit_id.is_not(None)) | (Photo.pickup_id.is_not(None)),
     )

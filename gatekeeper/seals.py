@@ -7,11 +7,26 @@ spaces and hyphens and folding case, as guards type them from the seal or a scan
 reads them from its barcode.
 """
 
+import logging
 import re
 
+import zxingcpp
 from flask_babel import lazy_gettext as _l
 
+from gatekeeper import images
+
+logger = logging.getLogger(__name__)
+
 MAX_LENGTH = 20
+# The symbologies bolt-seal makers print beside the number: mostly Code 128, some
+# Code 39 or Interleaved 2 of 5, and QR or Data Matrix on newer seals.
+SEAL_SYMBOLOGIES = (
+    zxingcpp.BarcodeFormat.Code128,
+    zxingcpp.BarcodeFormat.Code39,
+    zxingcpp.BarcodeFormat.ITF,
+    zxingcpp.BarcodeFormat.QRCode,
+    zxingcpp.BarcodeFormat.DataMatrix,
+)
 # View the seal and locking mechanism; Verify the number against the documents;
 # Tug the seal; Twist and turn it. Each step is confirmed by the guard.
 VVTT_STEPS = {
@@ -77,3 +92,27 @@ def check_vvtt(confirmed: dict[str, bool]) -> None:
 def matches_assigned(number: str, assigned: str | None) -> bool:
     """True when no seal was assigned to the shipment or the numbers agree."""
     return not assigned or normalise(assigned) == number
+
+
+def read_code(data: bytes) -> str | None:
+    """The seal number in the first barcode of a camera frame that reads as one.
+
+    The frame goes through the upload checks first (size, format, pixel count).
+    Whatever is read is only a suggestion: the guard still sees it in the form and
+    the departure checks it against the site's pattern like a typed number.
+    """
+    try:
+        image = images.decode(data)
+    except images.ImageRefused as refusal:
+        logger.info("No seal code read: the frame was refused (%s)", refusal.code)
+        return None
+
+    symbols = zxingcpp.read_barcodes(
+        image, formats=SEAL_SYMBOLOGIES, text_mode=zxingcpp.TextMode.Plain
+    )
+    for symbol in symbols:
+        number = normalise(symbol.text)
+        if 0 < len(number) <= MAX_LENGTH and number.isascii() and number.isalnum():
+            return number
+
+    return None

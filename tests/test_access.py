@@ -8,8 +8,9 @@ not match its line fails too.
 import pytest
 from flask import url_for
 
-from gatekeeper import accounts, kiosks
-from gatekeeper.models import Kiosk, Site, User, Visit
+from gatekeeper import accounts, invitations, kiosks, mail
+from gatekeeper.db import utcnow
+from gatekeeper.models import Kiosk, Photo, Site, User, Visit
 from tests.fixtures.apps import csrf_token, sign_in
 
 PUBLIC = "public"
@@ -17,6 +18,9 @@ SIGNED_IN = "signed in"
 STAFF = {"front_desk", "guard", "security_manager"}
 ADMIN = {"administrator"}
 MANAGERS = {"security_manager", "administrator"}
+# The carrier endpoint's credential is its API key: no session opens it.
+CARRIER_KEY = "carrier key"
+LOG_READERS = {"guard", "security_manager"}
 
 CONSOLE_POLICY = {
     "static": PUBLIC,
@@ -50,6 +54,60 @@ CONSOLE_POLICY = {
     "kiosks.new_code": ADMIN,
     "kiosks.revoke": ADMIN,
     "audit.index": MANAGERS,
+    "visits.show": STAFF,
+    "visits.decide_hold": {"front_desk", "security_manager"},
+    "visits.set_escort": {"front_desk", "security_manager"},
+    "front_desk.queue": {"front_desk", "security_manager"},
+    "front_desk.queue_data": {"front_desk", "security_manager"},
+    "front_desk.check_in": {"front_desk"},
+    "photos.image": STAFF,
+    "badges.scan": STAFF,
+    "badges.confirm_id": STAFF,
+    "badges.pdf": {"front_desk", "security_manager"},
+    "screening.block_list": {"security_manager"},
+    "screening.add_block": {"security_manager"},
+    "screening.remove_block": {"security_manager"},
+    "screening.exemptions": {"security_manager"},
+    "screening.grant_exemption": {"security_manager"},
+    "screening.revoke_exemption": {"security_manager"},
+    "site_rules.index": {"security_manager"},
+    "site_rules.update_type": {"security_manager"},
+    "site_rules.add_type": {"security_manager"},
+    "site_rules.set_verification": {"security_manager"},
+    "invitations.index": {"front_desk", "security_manager", "administrator"},
+    "invitations.create": {"front_desk", "security_manager", "administrator"},
+    "invitations.cancel": {"front_desk", "security_manager", "administrator"},
+    "outbox.index": {"front_desk", "security_manager", "administrator"},
+    "outbox.retry": {"front_desk", "security_manager", "administrator"},
+    "gate.queue": STAFF,
+    "gate.register": STAFF,
+    "gate.refuse": STAFF,
+    "gate.walk_up": STAFF,
+    "gate.depart": STAFF,
+    "gate.scan_seal": STAFF,
+    "gate.mark_left": STAFF,
+    "gate.report": STAFF,
+    "gate.pass_page": STAFF,
+    "gate.pass_pdf": STAFF,
+    "gate.photo": STAFF,
+    "gate.settings": {"security_manager"},
+    "appointments.index": STAFF,
+    "appointments.create": STAFF,
+    "appointments.cancel": STAFF,
+    "appointments.upload": STAFF,
+    "appointments.carriers": STAFF,
+    "appointments.add_carrier": STAFF,
+    "appointments.issue_key": {"security_manager"},
+    "appointments.revoke_key": {"security_manager"},
+    "pickup_log.index": LOG_READERS,
+    "pickup_log.show": LOG_READERS,
+    "pickup_log.correct": {"security_manager"},
+    "cases.index": LOG_READERS,
+    "cases.show": LOG_READERS,
+    "cases.add_note": LOG_READERS,
+    "cases.close": {"security_manager"},
+    "cases.decide_seal": {"security_manager"},
+    "carrier_api.appointments": CARRIER_KEY,
 }
 
 ENROLLED = "enrolled kiosk"
@@ -61,10 +119,23 @@ KIOSK_POLICY = {
     "kiosk.language": ENROLLED,
     "kiosk.reset": ENROLLED,
     "kiosk.hosts": ENROLLED,
-    "kiosk.check_in": ENROLLED,
-    "kiosk.check_in_done": ENROLLED,
-    "kiosk.check_in_badge": ENROLLED,
+    "kiosk.scan": ENROLLED,
     "kiosk.sign_out": ENROLLED,
+    "check_in.who": ENROLLED,
+    "check_in.identity": ENROLLED,
+    "check_in.invitation": ENROLLED,
+    "check_in.id_type": ENROLLED,
+    "check_in.id_photo": ENROLLED,
+    "check_in.id_back": ENROLLED,
+    "check_in.no_barcode": ENROLLED,
+    "check_in.face": ENROLLED,
+    "check_in.host": ENROLLED,
+    "check_in.review": ENROLLED,
+    "check_in.done": ENROLLED,
+    "check_in.wait": ENROLLED,
+    "check_in.status": ENROLLED,
+    "check_in.see_desk": ENROLLED,
+    "check_in.badge": ENROLLED,
 }
 
 # Callers that are not a signed-in account of the main site.
@@ -118,6 +189,23 @@ def world(
         session.add(spare)
         session.flush()
         ids = {"visit_id": visit.id, "kiosk_id": spare.id}
+        invitation, _code = invitations.create(
+            session,
+            session.get(Site, site.id),
+            visitor_name="Matrix Guest",
+            company="Matrix Company",
+            email="guest@example.com",
+            expected_on=utcnow().date(),
+            host_id=visit.host_id,
+            actor="test",
+        )
+        message = mail.queue(
+            session, site_id=site.id, recipient="a@b.example", subject="s", body="b"
+        )
+        session.flush()
+        ids.update(invitation_id=invitation.id, message_id=message.id)
+        ids.update(_screening_records(session, site, visit))
+        ids.update(_pickup_records(session, site))
 
     target = make_person("front_desk", site, username="target")
     ids["user_id"] = target.id
@@ -149,6 +237,79 @@ def world(
     # CSRF has its own tests; here a refused token would hide what the guard does.
     console_app.config["WTF_CSRF_ENABLED"] = False
     return callers, ids
+
+
+def _screening_records(session, site, visit) -> dict:
+    """An ID photo of the visit, a block-list entry, an exemption, a visitor type."""
+    from gatekeeper import photos, screening, visitor_types
+    from tests.fixtures.apps import PHOTO_KEY
+
+    row = session.get(Site, site.id)
+    session.add(
+        Photo(
+            site_id=site.id,
+            visit_id=visit.id,
+            kind="id",
+            sealed=photos.seal(PHOTO_KEY, b"\xff\xd8\xff\xd9"),
+        )
+    )
+    entry = screening.add_entry(
+        session, row, kind="company", value="Matrix Barred", actor="test"
+    )
+    exemption = screening.grant_exemption(
+        session, row, person_name="Matrix Regular", actor="test"
+    )
+    return {
+        "kind": "id",
+        "entry_id": entry.id,
+        "exemption_id": exemption.id,
+        "type_id": visitor_types.find(session, site.id, "visitor").id,
+    }
+
+
+def _pickup_records(session, site) -> dict:
+    """A driver waiting at the gate with an ID photo, an appointment, a carrier with
+    an API key, and a case."""
+    from gatekeeper import appointments, cases, photos, pickups
+    from tests.fixtures.apps import PHOTO_KEY
+
+    row = session.get(Site, site.id)
+    photo = Photo(site_id=site.id, kind="id", sealed=photos.seal(PHOTO_KEY, b"jpg"))
+    session.add(photo)
+    session.flush()
+    driver = pickups.Driver("MATRIX-1", "Matrix Driver", "Matrix Lines", "MX 1", "T 1")
+    pickup = pickups.arrive(
+        session,
+        site=row,
+        kiosk=None,
+        driver=driver,
+        evidence=pickups.Evidence(photos={"id": photo}),
+    )
+    appointment = appointments.add(
+        session,
+        row,
+        {
+            "reference": "MATRIX-2",
+            "carrier": "Matrix Lines",
+            "driver_name": "Other Driver",
+            "truck_number": "MX 2",
+            "expected_at": utcnow().isoformat(),
+        },
+        actor="test",
+        now=utcnow(),
+    )
+    carrier = appointments.add_carrier(session, row, "Matrix Lines", actor="test")
+    appointments.issue_key(session, carrier, actor="test")
+    case = cases.open_case(
+        session, site_id=site.id, kind="other", summary="Matrix", actor="test"
+    )
+    return {
+        "pickup_id": pickup.id,
+        "photo_id": photo.id,
+        "appointment_id": appointment.id,
+        "carrier_id": carrier.id,
+        "case_id": case.id,
+    }
 
 
 @pytest.fixture
@@ -196,6 +357,9 @@ def _expected(policy, caller: str, has_record: bool) -> set[str]:
     if policy == PUBLIC:
         return {"served", "login"}
 
+    if policy == CARRIER_KEY:
+        return {"unauthorised"}
+
     if caller in NOT_SIGNED_IN:
         return {"login"}
 
@@ -218,6 +382,9 @@ def _outcome(response) -> str:
 
     if response.status_code == 404:
         return "absent"
+
+    if response.status_code == 401:
+        return "unauthorised"
 
     assert response.status_code < 500, response.data
     return "served"

@@ -6,13 +6,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from gatekeeper import accounts, appointments, cases, chain, pickups, seals, sites
+from gatekeeper import (
+    accounts,
+    appointments,
+    cases,
+    chain,
+    photos,
+    pickups,
+    seals,
+    sites,
+)
 from gatekeeper.db import make_engine, make_sessionmaker, utcnow
 from gatekeeper.models import (
     Appointment,
     Case,
     LogEntry,
     OutboxMessage,
+    Photo,
     Pickup,
     Site,
     User,
@@ -377,3 +387,107 @@ def test_a_driver_on_site_past_the_site_time_is_overdue(
         row = s.get(Pickup, pickup.id)
         assert not pickups.is_overdue(row, utcnow())
         assert pickups.is_overdue(row, utcnow() + timedelta(hours=5))
+
+
+def test_a_driver_gone_without_logout_ends_the_pickup_with_a_case(
+    sessions, site, guard, appointment
+):
+    pickup = arrive(sessions, site)
+    with sessions.begin() as s, pytest.raises(pickups.PickupError, match="on site"):
+        pickups.mark_left(
+            s, s.get(Pickup, pickup.id), reason="Gone", actor=s.get(User, guard.id)
+        )
+
+    register(sessions, pickup.id, guard.id)
+    with sessions.begin() as s:
+        pickups.mark_left(
+            s,
+            s.get(Pickup, pickup.id),
+            reason="Seen leaving at 14:10",
+            actor=s.get(User, guard.id),
+        )
+
+    with sessions.begin() as s:
+        row = s.get(Pickup, pickup.id)
+        assert (row.status, row.seal_number, row.departed_by) == (
+            "left",
+            None,
+            "Gina Guard",
+        )
+        [case] = cases.open_cases(s, site.id)
+        assert case.kind == "left_unlogged"
+
+    assert whole(sessions, site)
+
+
+def test_differences_are_previewed_for_a_driver_not_yet_recorded(
+    sessions, site, appointment
+):
+    with sessions.begin() as s:
+        found = pickups.preview_differences(
+            s, s.get(Site, site.id), driver(truck_number="TX 9"), utcnow()
+        )
+        none = pickups.preview_differences(s, s.get(Site, site.id), driver(), utcnow())
+        assert s.scalar(select(func.count()).select_from(Pickup)) == 0
+
+    assert [d.code for d in found] == ["truck"]
+    assert none == []
+
+
+def test_the_site_rules_are_checked_before_any_is_changed(sessions, site, guard):
+    good = pickups.Rules(False, 30, 8, r"UL[0-9]{7}")
+    with sessions.begin() as s:
+        row = s.get(Site, site.id)
+        for bad, message in [
+            (pickups.Rules(False, 2, 8, "UL[0-9]{7}"), "5 to 1440"),
+            (pickups.Rules(False, 30, 0, "UL[0-9]{7}"), "1 to 72"),
+            (pickups.Rules(False, 30, 8, "UL[0-9"), "not a valid"),
+            (pickups.Rules(False, 30, 8, " "), "Enter the seal pattern"),
+        ]:
+            with pytest.raises(pickups.PickupError, match=message):
+                pickups.set_rules(s, row, bad, actor=s.get(User, guard.id))
+
+        assert (row.walk_in_pickups, row.appointment_window_minutes) == (True, 120)
+        pickups.set_rules(s, row, good, actor=s.get(User, guard.id))
+
+    with sessions.begin() as s:
+        row = s.get(Site, site.id)
+        assert (row.walk_in_pickups, row.driver_overdue_hours) == (False, 8)
+        assert row.seal_pattern == r"UL[0-9]{7}"
+
+
+def test_the_log_holds_the_range_and_whoever_is_still_on_site(sessions, site, guard):
+    early = arrive(sessions, site, reference="EARLY-1", truck_number="E 1")
+    register(sessions, early.id, guard.id, decision="Walk-in")
+    gone = arrive(sessions, site, reference="GONE-1", truck_number="G 1")
+    with sessions.begin() as s:
+        pickups.refuse(
+            s, s.get(Pickup, gone.id), reason="No ID", actor=s.get(User, guard.id)
+        )
+        for row in (s.get(Pickup, early.id), s.get(Pickup, gone.id)):
+            row.arrived_at = utcnow() - timedelta(days=3)
+
+    with sessions.begin() as s:
+        today = pickups.local_range(s.get(Site, site.id), *[utcnow().date()] * 2)
+        shown = pickups.log_between(s, site.id, *today)
+
+    assert [p.reference for p in shown] == ["EARLY-1"]
+
+
+def test_photos_of_a_pickup_outlive_the_purge_of_unattached_captures(sessions, site):
+    with sessions.begin() as s:
+        photo = Photo(site_id=site.id, kind="id", sealed=b"x")
+        loose = Photo(site_id=site.id, kind="id", sealed=b"y")
+        s.add_all([photo, loose])
+        s.flush()
+        pickup = pickups.arrive(
+            s,
+            site=s.get(Site, site.id),
+            kiosk=None,
+            driver=driver(),
+            evidence=pickups.Evidence(photos={"id": photo}),
+        )
+
+    with sessions.begin() as s:
+        assert photos.purge_stale_captures(s, utcnow() + timedelta(hours=2)) == 1
+        assert pickups.photos_of(s, pickup.id)["id"].sealed == b"x"

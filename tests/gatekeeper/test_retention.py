@@ -7,9 +7,10 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from gatekeeper import chain, photos, retention, visits
+from gatekeeper import chain, photos, pickups, retention, visits
 from gatekeeper.db import utcnow
 from gatekeeper.models import AuditEvent, LogEntry, Photo, Site, User, Visit
+from tests.support import pickups as support
 from tests.support import pictures
 
 
@@ -102,3 +103,30 @@ def test_each_site_keeps_images_for_its_own_number_of_days(
 def test_retention_settings_out_of_range_are_refused(days, years):
     with pytest.raises(ValueError):
         retention.check_settings(days, years)
+
+
+def test_a_seal_photo_is_evidence_and_outlives_the_photo_retention(
+    sessions, site, photo_key
+):
+    with sessions.begin() as s:
+        capture = photos.judge_and_keep(
+            s,
+            site=s.get(Site, site.id),
+            kind="seal",
+            data=pictures.jpeg(pictures.framed(pictures.portrait())),
+            photo_key=photo_key,
+        )
+        seal = photos.take_capture(
+            s, site_id=site.id, kind="seal", capture_key=capture.capture_key
+        )
+        pickup = pickups.arrive(
+            s, site=s.get(Site, site.id), kiosk=None, driver=support.driver()
+        )
+        seal.pickup_id = pickup.id
+        seal.capture_key_hash = None
+        seal.created_at = utcnow() - timedelta(days=400)
+
+    with sessions.begin() as s:
+        [result] = retention.purge_all(s)
+
+    assert result.total == 0 and count_photos(sessions) == 1
