@@ -1,11 +1,12 @@
-"""The kiosk's screens: enrolment, language, check-in and sign-out.
+"""The kiosk's screens: enrolment, the start screen, language, sign-out, scanning.
+
+The check-in steps are in kiosk/check_in.py.
 
 No route here reads the visitor or pickup log back (CTPAT 10.4: drivers may not
 reach the log); a screen shows only what the person in front of it just entered.
 """
 
 import logging
-import secrets
 
 from flask import (
     Blueprint,
@@ -18,12 +19,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
-from gatekeeper import badge_checks, badges, kiosks, sites, visits
-from gatekeeper.models import Visit
+from gatekeeper import (
+    badge_checks,
+    badges,
+    images,
+    invitations,
+    kiosks,
+    photos,
+    scanning,
+    sites,
+    visits,
+)
 from gatekeeper.web import (
     LANGUAGES,
     client_address,
@@ -33,23 +40,12 @@ from gatekeeper.web import (
     transaction,
 )
 from kiosk import device
-from kiosk.forms import CheckInForm, EnrolForm, LanguageForm, SignOutForm
+from kiosk import draft as drafts
+from kiosk.forms import EnrolForm, LanguageForm, SignOutForm
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("kiosk", __name__)
 limiter = new_limiter()
-
-VISITOR_TYPE_LABELS = {
-    "visitor": _l("Visitor"),
-    "vendor": _l("Vendor or supplier"),
-    "service_provider": _l("Service provider or contractor"),
-}
-ID_TYPE_LABELS = {
-    "drivers_licence": _l("Driver's licence"),
-    "passport": _l("Passport"),
-    "national_id": _l("National ID card"),
-    "other_government": _l("Other government photo ID"),
-}
 
 
 @bp.get("/healthz")
@@ -94,8 +90,20 @@ def enrol():
 
 @bp.get("/")
 def start():
-    """The first screen: choose a language, then what to do."""
-    session.pop("done_badge", None)
+    """The first screen: choose a language, then what to do.
+
+    Whatever the last person left is forgotten here: the check-in they did not
+    finish and its pictures, or the visit they finished.
+    """
+    keys = drafts.capture_keys(drafts.current())
+    if keys:
+        # A GET reads under SQLite's shared lock (gatekeeper.db): that transaction
+        # ends first, so the deletion takes the write lock at once.
+        db().commit()
+        with transaction():
+            photos.discard_captures(db(), keys)
+
+    drafts.clear()
     return render_template("kiosk/start.html", form=LanguageForm())
 
 
@@ -110,29 +118,23 @@ def language():
 
 @bp.post("/reset")
 def reset():
-    """Forget this screen's session: the idle timer and the Done button come here."""
+    """Forget this screen's session: the idle timer and the Done button come here.
+
+    The pictures of a check-in left unfinished are deleted with it, and so are any
+    that other kiosks left behind longer ago than a capture lasts.
+    """
+    with transaction():
+        photos.discard_captures(db(), drafts.capture_keys(drafts.current()))
+        photos.purge_stale_captures(db())
+
     session.clear()
     return redirect(url_for("kiosk.start"))
-
-
-def _check_in_form() -> CheckInForm:
-    form = CheckInForm()
-    form.visitor_type.choices = {k: str(v) for k, v in VISITOR_TYPE_LABELS.items()}
-    form.id_type.choices = {k: str(v) for k, v in ID_TYPE_LABELS.items()}
-    hosts = sites.active_hosts(db(), g.kiosk.site_id)
-    form.host_id.choices = {0: _("Choose a person")} | {
-        host.id: host.name for host in hosts
-    }
-    if not form.submission_key.data:
-        form.submission_key.data = secrets.token_urlsafe(24)
-
-    return form
 
 
 @bp.get("/hosts")
 @limiter.limit("120 per minute")
 def hosts():
-    """The check-in page's search as you type: the kiosk's own site's hosts that match.
+    """The host step's search as you type: the kiosk's own site's hosts that match.
 
     A host's name and department only; the directory's email addresses stay in the
     console.
@@ -145,89 +147,31 @@ def hosts():
     ]
 
 
-@bp.route("/check-in", methods=["GET", "POST"])
-def check_in():
-    """A visitor's arrival: who they are, whom they visit, the ID they show."""
-    form = _check_in_form()
-    if form.validate_on_submit():
-        if form.host_id.data == 0:
-            form.host_id.errors.append(_("Choose your point of contact."))
-        else:
-            visit = _record_check_in(form)
-            if visit is not None:
-                session["done_badge"] = visit.badge_number
-                return redirect(url_for("kiosk.check_in_done"))
+@bp.post("/scan")
+@limiter.limit("240 per minute")
+def scan():
+    """Read the QR code in one camera frame: a badge at sign-out, an invitation.
 
-    return render_template("kiosk/check_in.html", form=form)
-
-
-def _record_check_in(form: CheckInForm):
-    kiosk = g.kiosk
-    try:
-        with transaction():
-            return visits.check_in(
-                db(),
-                site=kiosk.site,
-                kiosk=kiosk,
-                visitor_name=form.visitor_name.data,
-                company=form.company.data,
-                host_id=form.host_id.data,
-                visitor_type=form.visitor_type.data,
-                id_type=form.id_type.data,
-                submission_key=form.submission_key.data,
-            )
-    except visits.VisitError as error:
-        form.form_errors.append(str(error))
-    except IntegrityError as error:
-        if not visits.is_duplicate_submission(error):
-            raise
-
-        # The same form arrived twice at once; the first one made the visit.
-        return visits.find_by_submission(db(), form.submission_key.data)
-
-    return None
-
-
-@bp.get("/check-in/done")
-def check_in_done():
-    badge = session.get("done_badge")
-    if badge is None:
-        return redirect(url_for("kiosk.start"))
-
-    return render_template("kiosk/check_in_done.html", badge=badge)
-
-
-@bp.get("/check-in/badge")
-def check_in_badge():
-    """The badge of the visit this screen just recorded, which prints itself.
-
-    The visit is found from this session's badge number only, never from the
-    address, so a kiosk cannot be made to print anybody else's badge. While the
-    "checked in" screen lasts the visitor may print again, e.g. after a label jam;
-    the count of prints is not limited or recorded.
+    The page posts a frame every few hundred milliseconds while its camera is on,
+    and fills its field with what comes back. Only text shaped like a badge token
+    or an invitation code is returned; the frame itself is not kept.
     """
-    visit = _just_checked_in()
-    if visit is None:
-        return redirect(url_for("kiosk.start"))
+    frame = request.files.get("frame")
+    if frame is None:
+        return {"text": None}, 400
 
-    return render_template(
-        "badge/badge.html",
-        face=badges.face(current_app.config["SECRET_KEY"], visit),
-        script="kiosk/print-badge.js",
-        back_url=url_for("kiosk.check_in_done"),
-    )
+    text = scanning.decode_qr(frame.read(images.MAX_BYTES + 1))
+    if text is None or not _ours(text):
+        return {"text": None}
+
+    return {"text": text}
 
 
-def _just_checked_in() -> Visit | None:
-    badge = session.get("done_badge")
-    if badge is None:
-        return None
+def _ours(text: str) -> bool:
+    if badges.looks_like_token(text):
+        return True
 
-    visit = badge_checks.visit_by_badge_number(db(), g.kiosk.site_id, badge)
-    if visit is None or visit.departed_at or visit.badge_revoked_at:
-        return None
-
-    return visit
+    return invitations.looks_like_code(text)
 
 
 @bp.route("/sign-out", methods=["GET", "POST"])

@@ -1,9 +1,11 @@
 """The visitor badge end to end in Chromium (CTPAT 10.2): the kiosk prints it on the
-label's page size, its QR code reads back as the visit, and a guard's phone says
-whether it is still good."""
+label's page size with the visitor's face, its QR code reads back as the visit from
+the printed PDF, and a guard's phone says whether it is still good."""
 
 import io
 import re
+import shutil
+import subprocess
 
 import pytest
 import zxingcpp
@@ -12,17 +14,25 @@ from playwright.sync_api import expect
 
 from gatekeeper import badges
 from gatekeeper.models import Site, Visit
+from tests.browser import check_in_steps
+from tests.browser.check_in_steps import (
+    badge_photo_shown,
+    enrol,
+    long_idle,
+    new_screen,
+    walk_to_review,
+)
 
 pytestmark = pytest.mark.browser
+portrait_camera = check_in_steps.portrait_camera
+# Debian's poppler-utils (.ci/run installs it) renders the printed PDF to pixels.
+PDFTOPPM = shutil.which("pdftoppm")
 
 MM_PER_POINT = 25.4 / 72
 MEDIA_BOX = re.compile(
     rb"/MediaBox\s*\[\s*(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s*\]"
 )
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?!s)")
-# window.print is replaced before any script of the page runs, so the test can
-# count the calls and a headless browser prints nothing.
-COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
 
 
 def _page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
@@ -41,22 +51,25 @@ def _page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
     return sizes
 
 
-def _enrol(page, kiosk_server, code):
-    page.goto(kiosk_server.url + "/enrol")
-    page.get_by_label("Enrolment code").fill(code)
-    page.get_by_role("button", name="Enrol").tap()
-    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
-
-
 def _check_in(page, name):
-    page.get_by_role("link", name="Check in").tap()
-    page.get_by_label("Visitor", exact=True).check()
-    page.get_by_label("Your full name").fill(name)
-    page.get_by_label("Your company").fill("Acme Logística")
-    page.get_by_label("Who are you here to see?").select_option(label="Ana López")
-    page.get_by_label("Passport").check()
-    page.get_by_role("button", name="Check in").tap()
+    walk_to_review(page, name=name)
+    page.locator("#check-in").tap()
     expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+
+
+def _qr_of_printed_pdf(pdf: bytes, folder) -> str:
+    """The QR code read back from the PDF rendered at a label printer's 300 dpi."""
+    if PDFTOPPM is None:
+        pytest.fail("pdftoppm is missing: apt-get install poppler-utils")
+
+    (folder / "printed.pdf").write_bytes(pdf)
+    subprocess.run(
+        [PDFTOPPM, "-r", "300", "-png", "-singlefile", "printed.pdf", "printed"],
+        cwd=folder,
+        check=True,
+        timeout=30,
+    )
+    return _read_qr((folder / "printed.png").read_bytes())
 
 
 def _read_qr(png: bytes) -> str:
@@ -75,28 +88,30 @@ def _guard_checks(page, token: str, verdict: str):
 
 
 def test_a_printed_badge_is_label_sized_and_its_code_takes_the_guard_to_the_visit(
-    touch_page,
+    portrait_camera,
     browser,
     kiosk_server,
     console_server,
     enrolment_code,
     people,
     db_sessions,
+    site,
     app_settings,
     tmp_path,
 ):
-    page = touch_page
-    page.add_init_script(COUNT_PRINTS)
+    long_idle(db_sessions, site, mode="self_service")
+    kiosk, page = new_screen(portrait_camera)
     # The badge page leaves itself after printing; the test moves its clock.
     page.clock.install()
-    _enrol(page, kiosk_server, enrolment_code)
+    enrol(page, kiosk_server, enrolment_code)
     _check_in(page, "Zoë Ñúñez")
     page.get_by_role("link", name="Print badge").tap()
 
     badge = page.locator(".badge")
     expect(badge).to_contain_text("Zoë Ñúñez")
-    page.wait_for_function("window.__prints > 0")
+    page.wait_for_function("() => window.__prints > 0")
     assert page.evaluate("window.__prints") == 1
+    assert badge_photo_shown(page)
 
     token = _read_qr(badge.screenshot(path=tmp_path / "badge.png"))
     claim = badges.read_token(app_settings["SECRET_KEY"], token)
@@ -110,6 +125,7 @@ def test_a_printed_badge_is_label_sized_and_its_code_takes_the_guard_to_the_visi
     [(width, height)] = _page_sizes_mm(pdf)
     assert width == pytest.approx(62, abs=1)
     assert height == pytest.approx(100, abs=1)
+    assert _qr_of_printed_pdf(pdf, tmp_path) == token
 
     # Once printed, the kiosk goes back to the screen with its idle timer.
     page.clock.run_for(2500)
@@ -140,24 +156,38 @@ def test_a_printed_badge_is_label_sized_and_its_code_takes_the_guard_to_the_visi
     _guard_checks(guard, token, "SIGNED OUT")
     guard.screenshot(path=tmp_path / "guard-signed-out.png")
     phone.close()
+    kiosk.close()
 
 
 def test_a_site_on_four_by_three_inch_labels_prints_one_page_of_that_size(
-    touch_page, kiosk_server, enrolment_code, db_sessions, site, tmp_path
+    portrait_camera,
+    kiosk_server,
+    enrolment_code,
+    db_sessions,
+    site,
+    app_settings,
+    tmp_path,
 ):
+    long_idle(db_sessions, site, mode="self_service")
     with db_sessions.begin() as session:
         session.get(Site, site.id).badge_size = "4x3in"
 
-    page = touch_page
-    page.add_init_script(COUNT_PRINTS)
-    page.clock.install()
-    _enrol(page, kiosk_server, enrolment_code)
-    _check_in(page, "Jane Roe")
-    page.get_by_role("link", name="Print badge").tap()
-    expect(page.locator(".badge")).to_contain_text("Jane Roe")
+    context, page = new_screen(portrait_camera)
+    try:
+        enrol(page, kiosk_server, enrolment_code)
+        _check_in(page, "Jane Roe")
+        page.get_by_role("link", name="Print badge").tap()
+        expect(page.locator(".badge")).to_contain_text("Jane Roe")
+        page.wait_for_function("() => window.__prints > 0")
+        assert badge_photo_shown(page)
 
-    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        page.locator(".badge").screenshot(path=tmp_path / "4x3.png")
+    finally:
+        context.close()
+
     [(width, height)] = _page_sizes_mm(pdf)
     assert width == pytest.approx(4 * 25.4, abs=1)
     assert height == pytest.approx(3 * 25.4, abs=1)
-    assert _read_qr(page.locator(".badge").screenshot(path=tmp_path / "4x3.png"))
+    token = _qr_of_printed_pdf(pdf, tmp_path)
+    assert badges.read_token(app_settings["SECRET_KEY"], token) is not None

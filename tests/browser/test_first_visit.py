@@ -1,5 +1,6 @@
 """The first slice end to end in Chromium: a kiosk is enrolled, a visitor checks in
-and signs out by touch, and the front desk sees the visit with its 10.2 fields."""
+and signs out by touch, and the front desk sees the visit with its 10.2 fields and
+verifies the ID, which lets the kiosk print the badge."""
 
 import re
 
@@ -8,8 +9,11 @@ from playwright.sync_api import expect
 
 from gatekeeper import chain
 from gatekeeper.models import Site, Visit
+from tests.browser import check_in_steps
+from tests.browser.check_in_steps import long_idle, new_screen, walk_to_review
 
 pytestmark = pytest.mark.browser
+portrait_camera = check_in_steps.portrait_camera
 
 
 def _enrol(page, kiosk_server, code):
@@ -21,7 +25,7 @@ def _enrol(page, kiosk_server, code):
 
 
 def test_a_visitor_checks_in_and_out_by_touch_and_the_desk_sees_it(
-    touch_page,
+    portrait_camera,
     desk_page,
     kiosk_server,
     console_server,
@@ -31,22 +35,15 @@ def test_a_visitor_checks_in_and_out_by_touch_and_the_desk_sees_it(
     site,
     tmp_path,
 ):
-    page = touch_page
+    long_idle(db_sessions, site)
+    kiosk, page = new_screen(portrait_camera)
     _enrol(page, kiosk_server, enrolment_code)
-    page.get_by_role("link", name="Check in").tap()
-    page.get_by_label("Vendor or supplier").check()
-    page.get_by_label("Your full name").fill("Zoë Ñúñez")
-    page.get_by_label("Your company").fill("Acme Logística")
-    page.get_by_label("Who are you here to see?").select_option(label="Ana López")
-    page.get_by_label("Passport").check()
+    walk_to_review(page, visitor_type="vendor")
     page.screenshot(path=tmp_path / "check-in.png", full_page=True)
     page.get_by_role("button", name="Check in").tap()
-    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
-    badge = page.locator(".badge-number").inner_text().strip()
-    assert re.fullmatch(r"\d{6}", badge)
-
-    page.get_by_role("button", name="Done").tap()
-    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("the front desk will check"))
+    ).to_be_visible()
 
     desk = desk_page
     desk.goto(console_server.url + "/login")
@@ -65,10 +62,20 @@ def test_a_visitor_checks_in_and_out_by_touch_and_the_desk_sees_it(
         "verified by"
     )
 
+    # Verified, the visit is admitted: the waiting kiosk moves on and prints.
+    expect(page).to_have_url(re.compile(r"/check-in/badge$"), timeout=10_000)
+    page.wait_for_function("() => window.__prints > 0")
+    badge = page.locator(".badge-number strong").inner_text().strip()
+    assert re.fullmatch(r"\d{6}", badge)
+    page.get_by_role("link", name="Back").tap()
+    page.get_by_role("button", name="Done").tap()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+
     page.get_by_role("link", name="Sign out").tap()
     page.get_by_label("Badge number").fill(badge)
     page.get_by_role("button", name="Sign out").tap()
     expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+    kiosk.close()
 
     with db_sessions() as session:
         visit = session.query(Visit).one()

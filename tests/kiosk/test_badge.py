@@ -3,6 +3,7 @@ and scanned back at the sign-out screen."""
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -17,11 +18,12 @@ NO_VISIT = b"No visit has that badge number. Please see the front desk."
 
 
 @pytest.fixture
-def checked_in(kiosk_client, check_in_form, db_sessions) -> Visit:
-    """A visit just recorded on the lobby kiosk, whose done screen is showing."""
-    response = kiosk_client.post("/check-in", data=check_in_form())
-    assert response.status_code == 302
+def checked_in(visitor, self_service, db_sessions) -> Visit:
+    """A visit just recorded and admitted on the lobby kiosk, whose done screen is
+    showing."""
+    visitor.check_in()
     [visit] = rows(db_sessions, Visit)
+    assert visit.admission == "admitted"
     return visit
 
 
@@ -55,7 +57,8 @@ def test_the_badge_shows_the_visit_just_recorded_with_its_qr_code(
     for shown in ("Jane Roe", "Acme Freight", "Ana López", "Visitor"):
         assert shown in text
     assert f"<strong>{checked_in.badge_number}</strong>" in text
-    assert "ESCORT REQUIRED" not in text
+    # The built-in visitor type needs an escort (CTPAT 10.2 says visitors should be).
+    assert "ESCORT REQUIRED" in text
 
     [encoded] = QR_IMAGE.findall(page.data)
     token = _token(kiosk_app, db_sessions, checked_in.id)
@@ -99,14 +102,38 @@ def test_the_badge_is_sized_for_the_sites_label_stock(
     assert b'<body class="badge-page ' + size_class + b'"' in page.data
 
 
-def test_escort_required_is_printed_only_when_the_visit_says_so(
-    kiosk_client, checked_in, monkeypatch
+@pytest.mark.usefixtures("self_service")
+def test_escort_required_is_printed_only_when_the_visitor_type_says_so(
+    visitor, db_sessions
 ):
-    monkeypatch.setattr(Visit, "escort_required", True, raising=False)
+    visitor.check_in(visitor_type="service_provider")
 
-    page = kiosk_client.get("/check-in/badge")
+    page = visitor.client.get("/check-in/badge").get_data(as_text=True)
 
-    assert b"ESCORT REQUIRED" in page.data
+    assert "Service provider" in page
+    assert "ESCORT REQUIRED" not in page
+
+
+def test_the_kiosk_badge_has_a_photo_slot_but_never_the_photo_itself(
+    kiosk_client, checked_in
+):
+    """The server keeps the face photo; the page fills the slot from the copy the
+    kiosk's own camera step kept."""
+    page = kiosk_client.get("/check-in/badge").get_data(as_text=True)
+
+    assert '<div class="badge-photo" hidden>' in page
+    assert "data:image/jpeg" not in page
+    assert "/photos/" not in page
+
+
+def test_a_visit_waiting_for_the_front_desk_prints_no_badge(visitor, db_sessions):
+    visitor.check_in()
+    assert rows(db_sessions, Visit)[0].admission == "awaiting_id"
+
+    response = visitor.client.get("/check-in/badge")
+
+    assert response.status_code == 302
+    assert b"Jane Roe" not in response.data
 
 
 def test_without_a_check_in_on_this_screen_there_is_no_badge(
@@ -124,6 +151,8 @@ def test_the_badge_page_cannot_be_pointed_at_another_visit(
     kiosk_client, checked_in, db_sessions, make_visit, site
 ):
     other = make_visit(site, "Somebody Else", company="Hidden Company")
+    with db_sessions.begin() as session:
+        session.get(Visit, other.id).admission = "admitted"
 
     for query in (
         f"?visit_id={other.id}",
@@ -206,6 +235,38 @@ def test_a_forged_badge_signs_nobody_out(
 
     assert NO_VISIT in response.data
     assert rows(db_sessions, Visit)[0].departed_at is None
+
+
+def test_an_altered_badge_code_signs_nobody_out(
+    kiosk_app, kiosk_client, checked_in, db_sessions
+):
+    token = _token(kiosk_app, db_sessions, checked_in.id)
+    # One character changed, still of the base32 alphabet: the tag no longer fits.
+    altered = token[:20] + ("B" if token[20] != "B" else "C") + token[21:]
+
+    response = _sign_out(kiosk_client, altered)
+
+    assert response.status_code == 200
+    assert NO_VISIT in response.data
+    assert rows(db_sessions, Visit)[0].departed_at is None
+
+
+def test_an_expired_badge_still_signs_its_holder_out(
+    kiosk_app, kiosk_client, checked_in, db_sessions
+):
+    """The holder is leaving: a badge past its time still records the departure."""
+    expired = badges.make_token(
+        kiosk_app.config["SECRET_KEY"],
+        site_id=checked_in.site_id,
+        visit_id=checked_in.id,
+        badge_number=checked_in.badge_number,
+        valid_until=checked_in.arrived_at - timedelta(minutes=1),
+    )
+
+    response = _sign_out(kiosk_client, expired)
+
+    assert b"You are signed out" in response.data
+    assert rows(db_sessions, Visit)[0].departed_at is not None
 
 
 @pytest.mark.parametrize(

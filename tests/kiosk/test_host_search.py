@@ -1,4 +1,4 @@
-"""The check-in page's host search (CTPAT 10.2's point of contact, found as the
+"""The check-in's host step and its search (CTPAT 10.2's point of contact, found as
 visitor types): the kiosk's own site only, a name and department, never an email."""
 
 import pytest
@@ -103,10 +103,9 @@ def test_an_unenrolled_browser_is_sent_to_enrolment(kiosk_app, site):
     assert response.location.endswith("/enrol")
 
 
-def test_the_check_in_page_carries_the_search_words_and_keeps_the_list(
-    kiosk_client,
-):
-    page = kiosk_client.get("/check-in").data.decode()
+def test_the_host_step_carries_the_search_words_and_keeps_the_list(visitor):
+    visitor.reach(target="/check-in/host")
+    page = visitor.client.get("/check-in/host").data.decode()
     assert 'id="host-search" hidden' in page
     assert 'data-url="/hosts"' in page
     assert 'data-label="Type the name of the person you are visiting"' in page

@@ -1,0 +1,257 @@
+"""A visitor's check-in in progress: what the steps have gathered, and the visit it
+becomes.
+
+The kiosk asks one question a screen, and the answers wait in the session until the
+review screen records the visit. The session is a cookie that only this kiosk's
+browser holds (HttpOnly, cleared by the idle reset and the start screen). It is
+signed, not encrypted: the name and company typed are readable in it, as they were
+in the one-page form it replaces, so it never carries an image or a document
+number. A camera step keeps its picture sealed on the server under a random capture
+key, and the draft holds only that key.
+
+Which steps a visitor goes through follows the site's rules, read afresh on every
+request: the visitor type says whether photo ID is needed, and an exempt person
+(CTPAT 10.2 guidance) skips it; only a driver's licence or a national ID card has a
+barcode on the back worth reading.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+
+from flask import session
+from sqlalchemy.orm import Session
+
+from gatekeeper import invitations, photos, screening, visitor_types, visits
+from gatekeeper.models import ID_TYPES, Invitation, Kiosk, Visit, VisitorType
+
+KEY = "draft"
+STEPS = ("who", "identity", "id_type", "id_photo", "id_back", "face", "host", "review")
+# US and Canadian licences and ID cards carry an AAMVA PDF417 on the back.
+BARCODE_ID_TYPES = ("drivers_licence", "national_id")
+# The camera step that takes each kind of photo.
+PHOTO_STEPS = {"id": "id_photo", "id_back": "id_back", "face": "face"}
+
+
+class CaptureGone(Exception):
+    """A picture the draft names is no longer there to take: expired, or used."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+class InvitationGone(Exception):
+    """The draft's invitation was used or cancelled since it was scanned."""
+
+
+@dataclass
+class Plan:
+    """The steps this visitor goes through, and the first one not yet done."""
+
+    kind: VisitorType | None
+    needs_id: bool
+    steps: list[str] = field(default_factory=list)
+    missing: str = "who"
+
+    @property
+    def photo_kinds(self) -> list[str]:
+        """The kinds of photo this visit keeps, as its steps ask for them."""
+        return [kind for kind, step in PHOTO_STEPS.items() if step in self.steps]
+
+    def reached(self, step: str) -> bool:
+        """True when the visitor may be on this step: it applies, and all before it
+        are done."""
+        if step not in self.steps:
+            return False
+
+        return self.steps.index(step) <= self.steps.index(self.missing)
+
+    def before(self, step: str) -> str | None:
+        """The step a Back button on this one returns to."""
+        index = self.steps.index(step)
+        return self.steps[index - 1] if index > 0 else None
+
+
+def current() -> dict:
+    """This screen's draft, or an empty one; change it and pass it to save()."""
+    draft = session.get(KEY)
+    if not isinstance(draft, dict):
+        return {}
+
+    return {**draft, "captures": dict(draft.get("captures") or {})}
+
+
+def begin() -> dict:
+    """A new, empty draft with the key its submission will carry."""
+    return {"key": secrets.token_urlsafe(24), "captures": {}}
+
+
+def save(draft: dict) -> None:
+    session[KEY] = draft
+
+
+def capture_keys(draft: dict) -> list[str]:
+    return [key for key in draft.get("captures", {}).values() if key]
+
+
+def clear() -> None:
+    """Forget the draft, and the visit a finished check-in left on this screen.
+
+    The pictures the draft named are the caller's to delete (capture_keys first).
+    """
+    session.pop(KEY, None)
+    session.pop("visit", None)
+
+
+def drop_photos(db_session: Session, draft: dict, kinds) -> None:
+    """Delete the draft's captures of these kinds, e.g. when the ID type changes."""
+    keys = [draft["captures"].pop(kind, None) for kind in kinds]
+    photos.discard_captures(db_session, [key for key in keys if key])
+    if "id_back" in kinds:
+        for name in ("no_barcode", "name_from_licence", "expired"):
+            draft.pop(name, None)
+
+
+def plan(db_session: Session, site_id: int, draft: dict) -> Plan:
+    """Where this draft stands under the site's rules as they are now."""
+    kind = None
+    if draft.get("type"):
+        kind = visitor_types.find(db_session, site_id, draft["type"])
+
+    needs_id = _needs_id(db_session, site_id, draft, kind)
+    steps = ["who", "identity"]
+    if needs_id:
+        steps += ["id_type", "id_photo"]
+        if draft.get("id_type") in BARCODE_ID_TYPES:
+            steps.append("id_back")
+
+    steps += ["face", "host", "review"]
+    result = Plan(kind=kind, needs_id=needs_id, steps=steps)
+    result.missing = next(step for step in steps if not _done(step, draft, kind))
+    return result
+
+
+def _needs_id(db_session, site_id, draft, kind) -> bool:
+    # Until the type is chosen the usual path, with photo ID, is the one counted.
+    if kind is None:
+        return True
+
+    if not kind.id_required:
+        return False
+
+    # Until the name is known nobody can be found exempt.
+    if not draft.get("name"):
+        return True
+
+    exemption = screening.exemption_for(
+        db_session, site_id, draft["name"], draft.get("company", "")
+    )
+    return exemption is None
+
+
+def _done(step: str, draft: dict, kind: VisitorType | None) -> bool:
+    captures = draft.get("captures", {})
+    if step == "who":
+        return kind is not None
+
+    if step == "identity":
+        return bool(draft.get("name") and draft.get("company"))
+
+    if step == "id_type":
+        return draft.get("id_type") in ID_TYPES
+
+    if step == "id_back":
+        return bool(captures.get("id_back") or draft.get("no_barcode"))
+
+    if step in ("id_photo", "face"):
+        kind_of_photo = "id" if step == "id_photo" else "face"
+        return bool(captures.get(kind_of_photo))
+
+    if step == "host":
+        return isinstance(draft.get("host"), int)
+
+    return False
+
+
+def record(
+    db_session: Session, kiosk: Kiosk, draft: dict, plan: Plan, photo_key: str
+) -> Visit:
+    """Record the arrival the draft describes, with the pictures its steps took.
+
+    A draft already recorded (its submission key found) gives that visit back. A
+    picture that can no longer be taken raises CaptureGone, an invitation no longer
+    good InvitationGone, and a visit the rules refuse visits.VisitError; the caller
+    commits, or rolls back so that nothing is half-written.
+    """
+    existing = visits.find_by_submission(db_session, draft["key"])
+    if existing is not None:
+        return existing
+
+    taken = _take_captures(db_session, kiosk, draft, plan)
+    licence = None
+    if "id_back" in taken:
+        licence = photos.licence_details(taken["id_back"], photo_key)
+
+    visit = visits.check_in(
+        db_session,
+        site=kiosk.site,
+        kiosk=kiosk,
+        visitor_name=draft["name"],
+        company=draft["company"],
+        host_id=draft["host"],
+        visitor_type=draft["type"],
+        id_type=draft.get("id_type", "") if plan.needs_id else "",
+        submission_key=draft["key"],
+        arrival=visits.Arrival(
+            photos=taken,
+            # The barcode's document number is matched against the block list.
+            id_number=licence["document_number"] if licence else None,
+            id_document_expired=draft.get("expired") if licence else None,
+            invitation=_invitation(db_session, kiosk, draft),
+        ),
+    )
+    # Pictures a later answer made useless (the ID photo of someone found exempt)
+    # are deleted.
+    unused = [key for kind, key in draft["captures"].items() if kind not in taken]
+    photos.discard_captures(db_session, unused)
+    return visit
+
+
+def _take_captures(db_session, kiosk: Kiosk, draft: dict, plan: Plan) -> dict:
+    taken = {}
+    for kind in plan.photo_kinds:
+        key = draft["captures"].get(kind)
+        if kind == "id_back" and not key and draft.get("no_barcode"):
+            continue
+
+        photo = photos.take_capture(
+            db_session,
+            site_id=kiosk.site_id,
+            kind=kind,
+            capture_key=key,
+            kiosk_id=kiosk.id,
+        )
+        if photo is None:
+            raise CaptureGone(kind)
+
+        taken[kind] = photo
+
+    return taken
+
+
+def _invitation(db_session, kiosk: Kiosk, draft: dict) -> Invitation | None:
+    """The draft's invitation, refused if it was used or cancelled meanwhile."""
+    if not draft.get("invitation"):
+        return None
+
+    found = db_session.get(Invitation, draft["invitation"])
+    if (
+        found is None
+        or found.site_id != kiosk.site_id
+        or found.used_at is not None
+        or found.cancelled_at is not None
+        or found.expected_on != invitations.site_today(kiosk.site)
+    ):
+        raise InvitationGone()
+
+    return found
