@@ -8,6 +8,7 @@ from gatekeeper import passwords
 pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.apps",
+    "tests.fixtures.translations",
 ]
 
 
