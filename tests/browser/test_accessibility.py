@@ -10,11 +10,9 @@ from playwright.sync_api import expect
 from gatekeeper import badges, sites, visits
 from gatekeeper.models import Site, User, Visit
 from tests.browser import check_in_steps
-from tests.test_translations import spanish_mo as spanish_catalogue
 
 pytestmark = pytest.mark.browser
 portrait_camera = check_in_steps.portrait_camera
-spanish_mo = spanish_catalogue
 
 BLOCKING = {"serious", "critical"}
 # The badge page prints itself on load; a headless browser must print nothing.

@@ -14,11 +14,9 @@ from tests.browser.check_in_steps import (
     walk_to_review,
 )
 from tests.functional import rows
-from tests.test_translations import spanish_mo as spanish_catalogue
 
 pytestmark = pytest.mark.browser
 portrait_camera = check_in_steps.portrait_camera
-spanish_mo = spanish_catalogue
 
 
 def test_a_visitor_checks_in_in_english_at_a_portrait_kiosk_and_the_badge_has_the_face(

@@ -11,7 +11,6 @@ from gatekeeper import badges
 from gatekeeper.models import Site, Visit
 from tests.fixtures.apps import csrf_token
 from tests.functional import inline_scripts, rows
-from tests.test_translations import spanish_mo  # noqa: F401 - a fixture
 
 QR_IMAGE = re.compile(rb'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 NO_VISIT = b"No visit has that badge number. Please see the front desk."
