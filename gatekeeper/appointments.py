@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gatekeeper import audit, matching, seals
+from gatekeeper import audit, matching, scanning, seals
 from gatekeeper.db import utcnow
 from gatekeeper.models import Appointment, Carrier, Pickup, Site, User
 from gatekeeper.sites import check_email
@@ -81,6 +81,24 @@ def clean_reference(text: str | None) -> str:
         )
 
     return reference
+
+
+def read_reference(frame: bytes) -> str | None:
+    """The pickup reference in a camera frame's Code 128, Code 39 or QR code, or None.
+
+    A driver holds the bill of lading or pickup sheet to the kiosk's camera; only a
+    code that is a well-formed reference is taken, never whether one is expected.
+    """
+    return scanning.read_first(
+        frame, scanning.REFERENCE_SYMBOLOGIES, _reference_or_none
+    )
+
+
+def _reference_or_none(text: str) -> str | None:
+    try:
+        return clean_reference(text)
+    except TextError:
+        return None
 
 
 def clean_vehicle(text: str | None, label: str) -> str:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gatekeeper import appointments, audit, cases, chain, mail, seals
@@ -119,12 +119,18 @@ def _log(session, pickup: Pickup, kind: str, actor, changes, details=None) -> No
 
 
 def _truck_on_site(session: Session, site_id: int, truck_number: str) -> bool:
+    """Whether the truck is at the gate or on site already.
+
+    "TX-4411" and "TX 4411" are one truck, as the appointment check also holds, so
+    spaces and hyphens are left out of the comparison.
+    """
+    stored = func.replace(func.replace(Pickup.truck_number, " ", ""), "-", "")
     query = select(Pickup.id).where(
         Pickup.site_id == site_id,
-        Pickup.truck_number == truck_number,
+        stored == truck_number.replace(" ", "").replace("-", ""),
         Pickup.status.in_(ON_SITE),
     )
-    return session.scalar(query) is not None
+    return session.scalar(query.limit(1)) is not None
 
 
 def arrive(

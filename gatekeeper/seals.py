@@ -13,7 +13,7 @@ import re
 import zxingcpp
 from flask_babel import lazy_gettext as _l
 
-from gatekeeper import images
+from gatekeeper import scanning
 
 logger = logging.getLogger(__name__)
 
@@ -97,22 +97,15 @@ def matches_assigned(number: str, assigned: str | None) -> bool:
 def read_code(data: bytes) -> str | None:
     """The seal number in the first barcode of a camera frame that reads as one.
 
-    The frame goes through the upload checks first (size, format, pixel count).
     Whatever is read is only a suggestion: the guard still sees it in the form and
     the departure checks it against the site's pattern like a typed number.
     """
-    try:
-        image = images.decode(data)
-    except images.ImageRefused as refusal:
-        logger.info("No seal code read: the frame was refused (%s)", refusal.code)
-        return None
+    return scanning.read_first(data, SEAL_SYMBOLOGIES, _as_seal_number)
 
-    symbols = zxingcpp.read_barcodes(
-        image, formats=SEAL_SYMBOLOGIES, text_mode=zxingcpp.TextMode.Plain
-    )
-    for symbol in symbols:
-        number = normalise(symbol.text)
-        if 0 < len(number) <= MAX_LENGTH and number.isascii() and number.isalnum():
-            return number
+
+def _as_seal_number(text: str) -> str | None:
+    number = normalise(text)
+    if 0 < len(number) <= MAX_LENGTH and number.isascii() and number.isalnum():
+        return number
 
     return None

@@ -6,7 +6,7 @@ from flask import Flask
 
 from gatekeeper import web
 from gatekeeper.config import load_settings
-from kiosk import check_in, device, views
+from kiosk import check_in, device, pickup, views
 
 # The kiosk needs the camera for ID photos and badges; nothing else.
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
@@ -26,4 +26,5 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     web.configure_errors(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(check_in.bp, url_prefix="/check-in")
+    app.register_blueprint(pickup.bp, url_prefix="/pickup")
     return app

@@ -2,10 +2,8 @@
 
 Who are you → name and company (or an invitation's code) → the type of photo ID →
 its photo → the back of a licence → a face photo for the badge → the host → review.
-Each step checks its answer on POST and redirects to the first step still missing,
-so Back and Reload never send anything twice, and a step opened out of order sends
-the visitor to the first one missing. The camera screens only capture: the server
-judges each picture and keeps it sealed, and never sends an image back to a kiosk.
+The step mechanics and the camera steps are shared with the driver's arrival
+(kiosk/steps.py).
 
 After the review the visit is admitted (the badge prints), waits for the front desk
 to compare the ID with the person, or is held by the block list; the waiting
@@ -31,19 +29,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from gatekeeper import (
-    badges,
-    images,
-    invitations,
-    photos,
-    sites,
-    visitor_types,
-    visits,
-)
+from gatekeeper import badges, invitations, sites, visitor_types, visits
 from gatekeeper.models import Host, Visit, VisitorType
-from gatekeeper.text import TextError, clean_name
 from gatekeeper.web import db, transaction
 from kiosk import draft as drafts
+from kiosk import steps
 from kiosk.forms import (
     ActionForm,
     HostForm,
@@ -65,30 +55,13 @@ VISITOR_TYPE_LABELS = {
     "vendor": _l("Vendor or supplier"),
     "service_provider": _l("Service provider or contractor"),
 }
-ID_TYPE_LABELS = {
-    "drivers_licence": _l("Driver's licence"),
-    "passport": _l("Passport"),
-    "national_id": _l("National ID card"),
-    "other_government": _l("Other government photo ID"),
-}
 STEP_ENDPOINTS = {step: f"check_in.{step}" for step in drafts.STEPS}
-# What each camera step photographs, and which way the camera should face.
-CAMERA_STEPS = {
-    "id_photo": ("id", "environment"),
-    "id_back": ("id_back", "environment"),
-    "face": ("face", "user"),
-}
 NOT_A_CODE = _l("That is not an invitation code. Please check it.")
 NO_INVITATION = _l(
     "We cannot find an invitation for today with that code. "
     "Please type your details instead."
 )
 INVITATION_GONE = _l("This invitation can no longer be used. Please type your details.")
-# A retake costs a tap and a second or two; thirty a minute is more than a person
-# needs and still stops a script from filling the photo table.
-PHOTO_RATE = "30 per minute"
-# One allowance for the three camera steps together.
-photo_limit = limiter.shared_limit(PHOTO_RATE, scope="kiosk-photo", methods=["POST"])
 # The waiting screens stay up while the front desk comes; the idle reset still
 # ends them in the end, so a screen left waiting does not wait for ever.
 WAIT_IDLE_SECONDS = 15 * 60
@@ -110,8 +83,8 @@ def type_label(kind: VisitorType | None, code: str = "") -> str:
     return kind.label
 
 
-def _photo_key() -> str:
-    return current_app.config["SETTINGS"].PHOTO_KEY
+def _draft() -> dict:
+    return drafts.current(drafts.VISIT)
 
 
 def _plan(draft: dict) -> drafts.Plan:
@@ -119,32 +92,25 @@ def _plan(draft: dict) -> drafts.Plan:
 
 
 def _to_missing(plan: drafts.Plan):
-    return redirect(url_for(STEP_ENDPOINTS[plan.missing]))
+    return steps.to_missing(plan, STEP_ENDPOINTS)
 
 
 def _step_page(step: str, template: str, plan: drafts.Plan, draft: dict, **values):
-    """Render a step with the Back link and the count every step shows."""
-    before = plan.before(step)
-    return render_template(
-        template,
-        step=step,
-        step_number=plan.steps.index(step) + 1,
-        step_count=len(plan.steps),
-        back_url=url_for(STEP_ENDPOINTS[before]) if before else url_for("kiosk.start"),
-        draft=draft,
-        **values,
-    )
+    return steps.step_page(step, template, plan, draft, STEP_ENDPOINTS, **values)
 
 
 @bp.route("", methods=["GET", "POST"])
 def who():
     """Step 1: visitor, vendor, service provider, or a type the site added."""
-    draft = drafts.current()
+    draft = _draft()
     kinds = visitor_types.for_site(db(), g.kiosk.site_id)
     form = VisitorTypeForm()
     form.visitor_type.choices = [(kind.code, type_label(kind)) for kind in kinds]
     if form.validate_on_submit():
-        draft = draft or drafts.begin()
+        if not draft:
+            with transaction():
+                draft = drafts.fresh(db(), drafts.VISIT)
+
         draft["type"] = form.visitor_type.data
         drafts.save(draft)
         return _to_missing(_plan(draft))
@@ -159,7 +125,7 @@ def who():
 @bp.route("/identity", methods=["GET", "POST"])
 def identity():
     """Step 2: name and company typed, or filled in from an invitation."""
-    draft = drafts.current()
+    draft = _draft()
     plan = _plan(draft)
     if not plan.reached("identity"):
         return _to_missing(plan)
@@ -212,7 +178,7 @@ def invitation():
     The code is checked by the invitations service (unknown, used, cancelled, of
     another site or another day: no invitation). Photo ID is still asked for.
     """
-    draft = drafts.current()
+    draft = _draft()
     plan = _plan(draft)
     if not plan.reached("identity"):
         return _to_missing(plan)
@@ -252,61 +218,54 @@ def _use_invitation(plan: drafts.Plan, draft: dict, form: InvitationForm):
 @bp.route("/id-type", methods=["GET", "POST"])
 def id_type():
     """Step 3: the kind of photo ID the visitor holds (CTPAT 10.2)."""
-    draft = drafts.current()
+    draft = _draft()
     plan = _plan(draft)
     if not plan.reached("id_type"):
         return _to_missing(plan)
 
     form = IdTypeForm()
-    form.id_type.choices = [(code, str(name)) for code, name in ID_TYPE_LABELS.items()]
+    form.id_type.choices = steps.id_type_choices()
     if form.validate_on_submit():
-        if form.id_type.data != draft.get("id_type"):
-            # Pictures of another card are no use for this one.
-            with transaction():
-                drafts.drop_photos(db(), draft, ("id", "id_back"))
-
-        draft["id_type"] = form.id_type.data
-        drafts.save(draft)
+        steps.choose_id_type(draft, form.id_type.data)
         return _to_missing(_plan(draft))
 
     if not form.is_submitted():
         form.id_type.data = draft.get("id_type")
 
-    return _step_page("id_type", "kiosk/check_in/id_type.html", plan, draft, form=form)
+    return _step_page("id_type", "kiosk/id_type.html", plan, draft, form=form)
 
 
 def _camera_step(step: str):
     """A camera screen on GET; on POST, the picture it took, judged (JSON)."""
-    draft = drafts.current()
-    plan = _plan(draft)
+    draft = _draft()
     if request.method == "POST":
-        return _judge_photo(step, plan, draft)
+        return steps.judge_photo(step, draft, STEP_ENDPOINTS, _plan)
 
+    plan = _plan(draft)
     if not plan.reached(step):
         return _to_missing(plan)
 
-    kind, facing = CAMERA_STEPS[step]
     return _step_page(
         step,
-        "kiosk/check_in/camera.html",
+        "kiosk/camera.html",
         plan,
         draft,
-        kind=kind,
-        facing=facing,
-        id_type_label=ID_TYPE_LABELS.get(draft.get("id_type")),
         skip_form=ActionForm() if step == "id_back" else None,
+        skip_url=url_for("check_in.no_barcode"),
+        no_camera_url=url_for("check_in.see_desk", why="camera"),
+        **steps.camera_values(step, draft),
     )
 
 
 @bp.route("/id-photo", methods=["GET", "POST"])
-@photo_limit
+@steps.photo_limit
 def id_photo():
     """Step 4: the photo side of the ID, held to the camera."""
     return _camera_step("id_photo")
 
 
 @bp.route("/id-back", methods=["GET", "POST"])
-@photo_limit
+@steps.photo_limit
 def id_back():
     """Step 5, for a licence or ID card: its back, whose barcode is read."""
     return _camera_step("id_back")
@@ -315,96 +274,26 @@ def id_back():
 @bp.post("/id-back/none")
 def no_barcode():
     """Step 5 skipped: the visitor's card has no barcode on its back."""
-    draft = drafts.current()
+    draft = _draft()
     plan = _plan(draft)
     if plan.reached("id_back") and ActionForm().validate_on_submit():
-        with transaction():
-            drafts.drop_photos(db(), draft, ("id_back",))
-
-        draft["no_barcode"] = True
-        drafts.save(draft)
+        steps.skip_barcode(draft)
         plan = _plan(draft)
 
     return _to_missing(plan)
 
 
 @bp.route("/face", methods=["GET", "POST"])
-@photo_limit
+@steps.photo_limit
 def face():
     """Step 6: the face photo the badge carries."""
     return _camera_step("face")
 
 
-def _judge_photo(step: str, plan: drafts.Plan, draft: dict):
-    """Judge an uploaded picture and keep it under a capture key in the draft."""
-    if not plan.reached(step):
-        missing = url_for(STEP_ENDPOINTS[plan.missing])
-        return _photo_answer([_("Please start again.")], 409, next_url=missing)
-
-    upload = request.files.get("photo")
-    if upload is None:
-        return _photo_answer([_("No picture arrived. Please take it again.")], 400)
-
-    data = upload.read(images.MAX_BYTES + 1)
-    # Judging takes a while and writes nothing until the picture passes: the
-    # transaction the planning read in is ended first, so SQLite's write lock is
-    # not held meanwhile (nothing was written, and no row is expired by it).
-    db().commit()
-    kind = CAMERA_STEPS[step][0]
-    with transaction():
-        capture = photos.judge_and_keep(
-            db(),
-            site=g.kiosk.site,
-            kind=kind,
-            data=data,
-            photo_key=_photo_key(),
-            kiosk_id=g.kiosk.id,
-        )
-        if capture.ok:
-            drafts.drop_photos(db(), draft, (kind,))
-
-    if not capture.ok:
-        return _photo_answer([str(advice) for advice in capture.advice], 422)
-
-    draft["captures"][kind] = capture.capture_key
-    answer = {}
-    if capture.licence is not None:
-        answer = _take_licence(draft, capture)
-
-    drafts.save(draft)
-    return _photo_answer([], 200, next_url=_next_url(draft), **answer)
-
-
-def _take_licence(draft: dict, capture: photos.Capture) -> dict:
-    """Use the name the licence's barcode gives, and note whether it has expired."""
-    draft["expired"] = bool(capture.expired)
-    try:
-        name = clean_name(capture.licence.full_name, label=_("Your full name"))
-    except TextError:
-        logger.info("a licence's name could not be used as a visitor's name")
-        return {"expired": draft["expired"]}
-
-    draft["name"] = name
-    draft["name_from_licence"] = True
-    return {"name": name, "expired": draft["expired"]}
-
-
-def _next_url(draft: dict) -> str:
-    return url_for(STEP_ENDPOINTS[_plan(draft).missing])
-
-
-def _photo_answer(advice: list, status: int, *, next_url: str | None = None, **more):
-    answer = {"ok": status == 200, "advice": advice, **more}
-    if next_url:
-        answer["next"] = next_url
-
-    return answer, status
-
-
 @bp.route("/host", methods=["GET", "POST"])
 def host():
     """Step 7: the company point of contact, searched as the visitor types."""
-    draft = drafts.current()
+    draft = _draft()
     plan = _plan(draft)
     if not plan.reached("host"):
         return _to_missing(plan)
@@ -431,7 +320,7 @@ def host():
 @bp.route("/review", methods=["GET", "POST"])
 def review():
     """The last step: the visitor checks what they gave, and the visit is recorded."""
-    draft = drafts.current()
+    draft = _draft()
     form = ReviewForm()
     if form.is_submitted() and not draft:
         return _after_repeat(form)
@@ -470,7 +359,7 @@ def review():
         form=form,
         type_label=type_label(plan.kind),
         needs_id=plan.needs_id,
-        id_type_label=ID_TYPE_LABELS.get(draft.get("id_type", "")),
+        id_type_label=steps.ID_TYPE_LABELS.get(draft.get("id_type", "")),
         host_name=host_row.name if host_row else "",
         exempt=plan.kind.id_required and not plan.needs_id,
     )
@@ -489,7 +378,7 @@ def _record(draft: dict, plan: drafts.Plan) -> Visit:
     """Record the draft's arrival with its pictures, in one transaction."""
     try:
         with transaction():
-            return _ours(drafts.record(db(), g.kiosk, draft, plan, _photo_key()))
+            return _ours(drafts.record(db(), g.kiosk, draft, plan, steps.photo_key()))
     except IntegrityError as error:
         if not visits.is_duplicate_submission(error):
             raise

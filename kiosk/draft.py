@@ -1,31 +1,47 @@
-"""A visitor's check-in in progress: what the steps have gathered, and the visit it
-becomes.
+"""A person's answers in progress at the kiosk: a visitor's check-in (CTPAT 10.2) or
+a driver's arrival for a cargo pickup (10.3), and the record each becomes.
 
 The kiosk asks one question a screen, and the answers wait in the session until the
-review screen records the visit. The session is a cookie that only this kiosk's
-browser holds (HttpOnly, cleared by the idle reset and the start screen). It is
-signed, not encrypted: the name and company typed are readable in it, as they were
-in the one-page form it replaces, so it never carries an image or a document
-number. A camera step keeps its picture sealed on the server under a random capture
-key, and the draft holds only that key.
+review screen records the visit or the arrival. The session is a cookie that only
+this kiosk's browser holds (HttpOnly, cleared by the idle reset and the start
+screen). It is signed, not encrypted: the names and numbers typed are readable in
+it, as they were in the one-page form it replaces, so it never carries an image or a
+document number. A camera step keeps its picture sealed on the server under a random
+capture key, and the draft holds only that key.
+
+A screen serves one person at a time, so there is one draft, marked with its flow;
+the start screen and the idle reset forget it, whichever flow it is.
 
 Which steps a visitor goes through follows the site's rules, read afresh on every
 request: the visitor type says whether photo ID is needed, and an exempt person
 (CTPAT 10.2 guidance) skips it; only a driver's licence or a national ID card has a
-barcode on the back worth reading.
+barcode on the back worth reading. A driver always shows a government photo ID.
 """
 
 import secrets
 from dataclasses import dataclass, field
 
 from flask import session
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gatekeeper import invitations, photos, screening, visitor_types, visits
-from gatekeeper.models import ID_TYPES, Invitation, Kiosk, Visit, VisitorType
+from gatekeeper import invitations, photos, pickups, screening, visitor_types, visits
+from gatekeeper.models import ID_TYPES, Invitation, Kiosk, Pickup, Visit, VisitorType
 
 KEY = "draft"
+VISIT = "visit"
+PICKUP = "pickup"
 STEPS = ("who", "identity", "id_type", "id_photo", "id_back", "face", "host", "review")
+PICKUP_STEPS = (
+    "reference",
+    "name",
+    "carrier",
+    "vehicle",
+    "id_type",
+    "id_photo",
+    "id_back",
+    "review",
+)
 # US and Canadian licences and ID cards carry an AAMVA PDF417 on the back.
 BARCODE_ID_TYPES = ("drivers_licence", "national_id")
 # The camera step that takes each kind of photo.
@@ -72,18 +88,36 @@ class Plan:
         return self.steps[index - 1] if index > 0 else None
 
 
-def current() -> dict:
-    """This screen's draft, or an empty one; change it and pass it to save()."""
+def current(flow: str | None = None) -> dict:
+    """This screen's draft of a flow, or an empty one; change it and pass it to save().
+
+    Without a flow, whichever draft the screen holds: what the start screen and the
+    reset forget.
+    """
     draft = session.get(KEY)
     if not isinstance(draft, dict):
+        return {}
+
+    # Drafts begun before drafts had a flow are visitors'.
+    if flow is not None and draft.get("flow", VISIT) != flow:
         return {}
 
     return {**draft, "captures": dict(draft.get("captures") or {})}
 
 
-def begin() -> dict:
+def begin(flow: str = VISIT) -> dict:
     """A new, empty draft with the key its submission will carry."""
-    return {"key": secrets.token_urlsafe(24), "captures": {}}
+    return {"flow": flow, "key": secrets.token_urlsafe(24), "captures": {}}
+
+
+def fresh(db_session: Session, flow: str) -> dict:
+    """A new draft for a flow, after deleting the pictures of the one it replaces.
+
+    A person who opens the other flow's first step (a visitor's check-in left for a
+    driver's arrival) leaves no capture behind; the caller commits.
+    """
+    photos.discard_captures(db_session, capture_keys(current()))
+    return begin(flow)
 
 
 def save(draft: dict) -> None:
@@ -150,13 +184,21 @@ def _needs_id(db_session, site_id, draft, kind) -> bool:
 
 
 def _done(step: str, draft: dict, kind: VisitorType | None) -> bool:
-    captures = draft.get("captures", {})
     if step == "who":
         return kind is not None
 
     if step == "identity":
         return bool(draft.get("name") and draft.get("company"))
 
+    if step == "host":
+        return isinstance(draft.get("host"), int)
+
+    return _photo_step_done(step, draft)
+
+
+def _photo_step_done(step: str, draft: dict) -> bool:
+    """The photo ID and camera steps, which both flows ask alike."""
+    captures = draft.get("captures", {})
     if step == "id_type":
         return draft.get("id_type") in ID_TYPES
 
@@ -166,9 +208,6 @@ def _done(step: str, draft: dict, kind: VisitorType | None) -> bool:
     if step in ("id_photo", "face"):
         kind_of_photo = "id" if step == "id_photo" else "face"
         return bool(captures.get(kind_of_photo))
-
-    if step == "host":
-        return isinstance(draft.get("host"), int)
 
     return False
 
@@ -255,3 +294,65 @@ def _invitation(db_session, kiosk: Kiosk, draft: dict) -> Invitation | None:
         raise InvitationGone()
 
     return found
+
+
+# A driver's arrival for a cargo pickup (CTPAT 10.3): what the driver types about the
+# pickup and the truck, and the government photo ID the gate staff will compare.
+
+
+def pickup_plan(draft: dict) -> Plan:
+    """Where a driver's draft stands: every driver shows a photo ID."""
+    steps = [step for step in PICKUP_STEPS if step != "id_back"]
+    if draft.get("id_type") in BARCODE_ID_TYPES:
+        steps.insert(steps.index("review"), "id_back")
+
+    result = Plan(kind=None, needs_id=True, steps=steps)
+    result.missing = next(step for step in steps if not _pickup_done(step, draft))
+    return result
+
+
+def _pickup_done(step: str, draft: dict) -> bool:
+    if step in ("reference", "name", "carrier"):
+        return bool(draft.get(step))
+
+    if step == "vehicle":
+        return bool(draft.get("truck") and draft.get("trailer"))
+
+    return _photo_step_done(step, draft)
+
+
+def record_pickup(db_session: Session, kiosk: Kiosk, draft: dict, plan: Plan) -> Pickup:
+    """Record the driver's arrival the draft describes, with its ID pictures.
+
+    The arrival waits at the gate for an employee to register the driver; whether
+    the reference names an appointment is the gate's business, not the kiosk's. A
+    draft already recorded gives its pickup back; a picture that can no longer be
+    taken raises CaptureGone, and an arrival the rules refuse pickups.PickupError.
+    The caller commits, or rolls back so that nothing is half-written.
+    """
+    existing = db_session.scalar(
+        select(Pickup).where(Pickup.submission_key == draft["key"])
+    )
+    if existing is not None:
+        return existing
+
+    taken = _take_captures(db_session, kiosk, draft, plan)
+    return pickups.arrive(
+        db_session,
+        site=kiosk.site,
+        kiosk=kiosk,
+        driver=pickups.Driver(
+            reference=draft["reference"],
+            driver_name=draft["name"],
+            carrier=draft["carrier"],
+            truck_number=draft["truck"],
+            trailer_number=draft["trailer"],
+        ),
+        evidence=pickups.Evidence(
+            photos=taken,
+            id_type=draft["id_type"],
+            # Only the back's barcode tells; a passport's expiry is the staff's to see.
+            id_document_expired=draft.get("expired") if "id_back" in taken else None,
+        ),
+        submission_key=draft["key"],
+    )

@@ -54,6 +54,9 @@ CONSOLE_POLICY = {
     "kiosks.new_code": ADMIN,
     "kiosks.revoke": ADMIN,
     "audit.index": MANAGERS,
+    "integrity.index": MANAGERS,
+    "integrity.verify": MANAGERS,
+    "integrity.resolve": {"security_manager"},
     "visits.show": STAFF,
     "visits.decide_hold": {"front_desk", "security_manager"},
     "visits.set_escort": {"front_desk", "security_manager"},
@@ -136,6 +139,18 @@ KIOSK_POLICY = {
     "check_in.status": ENROLLED,
     "check_in.see_desk": ENROLLED,
     "check_in.badge": ENROLLED,
+    "pickup.reference": ENROLLED,
+    "pickup.scan": ENROLLED,
+    "pickup.name": ENROLLED,
+    "pickup.carrier": ENROLLED,
+    "pickup.vehicle": ENROLLED,
+    "pickup.id_type": ENROLLED,
+    "pickup.id_photo": ENROLLED,
+    "pickup.id_back": ENROLLED,
+    "pickup.no_barcode": ENROLLED,
+    "pickup.review": ENROLLED,
+    "pickup.done": ENROLLED,
+    "pickup.see_gate": ENROLLED,
 }
 
 # Callers that are not a signed-in account of the main site.

@@ -1,7 +1,8 @@
-// QR codes read with the kiosk's camera: a badge at sign-out, an invitation at
-// check-in. While the camera is on, a frame goes to the server every 400 ms; the
-// server reads it and answers with the code's text, which fills the field and
-// submits its form, just as a USB scanner typing the code and Enter would.
+// Codes read with the kiosk's camera: a badge's QR code at sign-out, an
+// invitation's at check-in, the barcode of a driver's bill of lading. While the
+// camera is on, a frame goes to the server (the scanner's data-scan-url) every
+// 400 ms; the server reads it and answers with the code's text, which fills the
+// field and submits its form, just as a USB scanner typing the code and Enter would.
 (function () {
   "use strict";
 
