@@ -1,17 +1,25 @@
-"""Kiosks: create one and get its enrolment code, replace its code, revoke it."""
+"""Kiosks: create one and get its enrolment code, rename it, replace its code,
+revoke it."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import StringField
 
 from admin.access import allow, require_site
 from admin.forms import ActionForm, KioskForm
 from gatekeeper import kiosks
+from gatekeeper.forms import CleanText
 from gatekeeper.models import Kiosk
 from gatekeeper.text import TextError
 from gatekeeper.web import client_address, db, transaction
 
 bp = Blueprint("kiosks", __name__)
+
+
+class RenameKioskForm(FlaskForm):
+    name = StringField("New name", validators=[CleanText("Kiosk name", 80)])
 
 
 def _kiosk_or_404(kiosk_id: int) -> Kiosk:
@@ -105,4 +113,31 @@ def revoke(kiosk_id: int):
         kiosks.revoke(db(), kiosk, actor=current_user.user, address=client_address())
 
     flash(f"Kiosk {kiosk.name} is revoked; it stops at its next request.", "ok")
+    return redirect(url_for("kiosks.index"))
+
+
+@bp.post("/<int:kiosk_id>/rename")
+@allow("administrator")
+def rename(kiosk_id: int):
+    kiosk = _kiosk_or_404(kiosk_id)
+    form = RenameKioskForm()
+    if not form.validate_on_submit():
+        flash("Nothing was renamed. " + " ".join(form.name.errors), "error")
+        return redirect(url_for("kiosks.index"))
+
+    before = kiosk.name
+    try:
+        with transaction():
+            kiosks.rename(
+                db(),
+                kiosk,
+                form.name.data,
+                actor=current_user.user,
+                address=client_address(),
+            )
+    except (kiosks.EnrolmentError, TextError) as error:
+        flash(f"Nothing was renamed. {error}", "error")
+    else:
+        flash(f"Kiosk {before} is now {kiosk.name}.", "ok")
+
     return redirect(url_for("kiosks.index"))

@@ -7,15 +7,29 @@ pg_restore in a single transaction, so a failed restore leaves the database as i
 
 A backup holds the log, the audit trail and the accounts, but not the instance
 folder: the photo key that decrypts stored ID images must be kept with it, apart.
+
+A backup can also be encrypted with a passphrase (CTPAT 4.12: sensitive data stored
+encrypted), for one that leaves the server, such as a download from the console.
+The key is derived from the passphrase with scrypt and the file is sealed in chunks
+with AES-GCM, so a file of any size is encrypted without being held in memory, and
+a chunk altered, dropped, moved or cut off at the end fails to decrypt. Nothing
+about the passphrase is stored; a lost passphrase means a lost backup.
 """
 
 import logging
 import os
+import secrets
 import sqlite3
+import struct
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
@@ -25,6 +39,17 @@ from gatekeeper.db import Base, make_engine
 logger = logging.getLogger(__name__)
 
 BACKUP_MODE = 0o600
+# An encrypted backup starts with this, then the scrypt cost (log2 n, r, p), the
+# salt and the nonce prefix; the whole header is authenticated with every chunk.
+ENCRYPTED_MAGIC = b"GKBACKUP-AESGCM-1\n"
+_COST = struct.Struct(">BBB")
+SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
+SALT_BYTES = 16
+NONCE_PREFIX_BYTES = 7
+CHUNK_BYTES = 1024 * 1024
+TAG_BYTES = 16
+# The least length of a passphrase, as for staff passwords.
+PASSPHRASE_MIN_LENGTH = 12
 
 
 class BackupError(RuntimeError):
@@ -91,12 +116,35 @@ def stored_rows(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def restore(url: str, source: Path, *, replace: bool = False) -> None:
-    """Replace the database with a backup; refuses to replace data unless told to."""
+def restore(
+    url: str, source: Path, *, replace: bool = False, passphrase: str | None = None
+) -> None:
+    """Replace the database with a backup; refuses to replace data unless told to.
+
+    An encrypted backup needs its passphrase; it is decrypted into a private
+    temporary file, which is deleted once restored.
+    """
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"No backup file at {source}.")
 
+    if is_encrypted(source):
+        if not passphrase:
+            raise BackupError(
+                f"{source} is encrypted: give the passphrase it was made with."
+            )
+
+        with _decrypted_copy(source, passphrase) as plain:
+            _restore_plain(url, plain, replace=replace)
+
+        logger.info("database restored from the encrypted backup %s", source)
+        return
+
+    _restore_plain(url, source, replace=replace)
+    logger.info("database restored from %s", source)
+
+
+def _restore_plain(url: str, source: Path, *, replace: bool) -> None:
     held = stored_rows(url)
     if held and not replace:
         summary = ", ".join(f"{count} {table}" for table, count in sorted(held.items()))
@@ -110,8 +158,6 @@ def restore(url: str, source: Path, *, replace: bool = False) -> None:
         _pg_restore(url, source)
     else:
         _sqlite_restore(source, target)
-
-    logger.info("database restored from %s", source)
 
 
 def _count_rows(engine: Engine) -> dict[str, int]:
@@ -280,3 +326,116 @@ def _pg_restore(url: str, source: Path) -> None:
         ],
         environment,
     )
+
+
+# Encrypted backups
+
+
+def check_passphrase(passphrase: str) -> str:
+    """Refuse a passphrase too short to stand against guessing offline."""
+    if len(passphrase or "") < PASSPHRASE_MIN_LENGTH:
+        raise BackupError(
+            f"The passphrase must be at least {PASSPHRASE_MIN_LENGTH} characters."
+        )
+
+    return passphrase
+
+
+def is_encrypted(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(ENCRYPTED_MAGIC)) == ENCRYPTED_MAGIC
+
+
+def _key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+    kdf = Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p)
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    # The counter fixes each chunk's place and the flag marks the final chunk, so
+    # chunks cannot be reordered, repeated or cut off without the tag failing.
+    return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+def encrypt_file(source: Path, destination: Path, passphrase: str) -> Path:
+    """Write an encrypted copy of a backup file, readable by its owner only."""
+    check_passphrase(passphrase)
+    salt = secrets.token_bytes(SALT_BYTES)
+    prefix = secrets.token_bytes(NONCE_PREFIX_BYTES)
+    header = (
+        ENCRYPTED_MAGIC + _COST.pack(SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P) + salt + prefix
+    )
+    cipher = AESGCM(_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P))
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(source, "rb") as reader, os.fdopen(descriptor, "wb") as writer:
+        os.chmod(destination, BACKUP_MODE)
+        writer.write(header)
+        for counter, (chunk, last) in enumerate(_chunks(reader, CHUNK_BYTES)):
+            nonce = _nonce(prefix, counter, last)
+            writer.write(cipher.encrypt(nonce, chunk, header))
+
+    return destination
+
+
+def decrypt_file(source: Path, destination: Path, passphrase: str) -> Path:
+    """Write the plain backup an encrypted one holds; a wrong passphrase or a
+    damaged file raises BackupError and leaves no partial file behind."""
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with open(source, "rb") as reader, os.fdopen(descriptor, "wb") as writer:
+            header, cipher, prefix = _open_header(reader, passphrase)
+            sealed_size = CHUNK_BYTES + TAG_BYTES
+            for counter, (chunk, last) in enumerate(_chunks(reader, sealed_size)):
+                nonce = _nonce(prefix, counter, last)
+                writer.write(cipher.decrypt(nonce, chunk, header))
+    except InvalidTag as error:
+        Path(destination).unlink(missing_ok=True)
+        raise BackupError(
+            "The passphrase is wrong, or the encrypted backup is damaged."
+        ) from error
+    except BaseException:
+        Path(destination).unlink(missing_ok=True)
+        raise
+
+    return destination
+
+
+def _open_header(reader, passphrase: str) -> tuple[bytes, AESGCM, bytes]:
+    size = len(ENCRYPTED_MAGIC) + _COST.size + SALT_BYTES + NONCE_PREFIX_BYTES
+    header = reader.read(size)
+    if len(header) != size or not header.startswith(ENCRYPTED_MAGIC):
+        raise BackupError("This is not an encrypted Gatekeeper backup.")
+
+    offset = len(ENCRYPTED_MAGIC)
+    log2_n, r, p = _COST.unpack_from(header, offset)
+    offset += _COST.size
+    salt = header[offset : offset + SALT_BYTES]
+    prefix = header[offset + SALT_BYTES :]
+    # A header that asks for an absurd cost would make the derivation run for
+    # hours or exhaust memory; these bounds are far above what this module writes.
+    if not (10 <= log2_n <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
+        raise BackupError("The encrypted backup's header is damaged.")
+
+    return header, AESGCM(_key(passphrase, salt, log2_n, r, p)), prefix
+
+
+def _chunks(reader, size: int) -> Iterator[tuple[bytes, bool]]:
+    """The file's chunks of `size` bytes, each with whether it is the last one.
+
+    An empty file is one empty, final chunk, so even it carries a tag.
+    """
+    current = reader.read(size)
+    while True:
+        following = reader.read(size)
+        if not following:
+            yield current, True
+            return
+
+        yield current, False
+        current = following
+
+
+@contextmanager
+def _decrypted_copy(source: Path, passphrase: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-restore-") as folder:
+        yield decrypt_file(source, Path(folder) / "backup", passphrase)

@@ -161,3 +161,34 @@ def replace_device(
         address=address,
     )
     return code
+
+
+def rename(
+    session: Session, kiosk: Kiosk, name: str, *, actor: User | str, address: str = ""
+) -> bool:
+    """Rename a kiosk, keeping names unique per site; False when the name is the same.
+
+    The device's credential names the kiosk by id, so it keeps working.
+    """
+    name = clean_text(name, label="Kiosk name", max_length=80)
+    if name == kiosk.name:
+        return False
+
+    taken = session.scalar(
+        select(Kiosk).where(Kiosk.site_id == kiosk.site_id, Kiosk.name == name)
+    )
+    if taken:
+        raise EnrolmentError(f"This site already has a kiosk named {name!r}.")
+
+    before = kiosk.name
+    kiosk.name = name
+    audit.record(
+        session,
+        "kiosk.rename",
+        actor=actor,
+        site_id=kiosk.site_id,
+        target=f"kiosk {kiosk.id} {name}",
+        address=address,
+        before=before,
+    )
+    return True
