@@ -8,7 +8,7 @@ STAMP = $(VENV)/.installed
 DEV_ENV = GATEKEEPER_ENV=development COOKIE_SECURE=false
 GUNICORN = $(VENV)/bin/gunicorn
 
-.PHONY: venv translations run test lint clean
+.PHONY: venv translations run test drills lint clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ run: venv translations
 # Extra pytest arguments: make test PYTEST_ARGS='tests/cli -x'
 test: venv translations
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The long reliability drills (tests/drills, README.md "Reliability drills"): the
+# full-size runs that `make test` leaves out. Figures go to test-artifacts/.
+drills: venv translations
+	$(VENV)/bin/pytest -m drill $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

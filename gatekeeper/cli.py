@@ -24,6 +24,7 @@ from gatekeeper import (
     backup,
     chain,
     demo,
+    integrity,
     kiosks,
     mail,
     migrate,
@@ -305,14 +306,13 @@ def _print_reports(reports: list[chain.Report]) -> bool:
 
 
 def _verify(sessions: sessionmaker[Session], site_code: str | None) -> bool:
-    with sessions() as session:
-        read_only(session)
-        if site_code is None:
-            reports = chain.verify_all(session)
-        else:
-            reports = [chain.verify_site(session, _site(session, site_code))]
+    """Verify and print; each result is also kept for the console's red banner."""
+    site_ids = None
+    if site_code is not None:
+        with sessions() as session:
+            site_ids = [_site(session, site_code).id]
 
-        return _print_reports(reports)
+    return _print_reports(integrity.verify_and_record(sessions, site_ids))
 
 
 @main.command("verify-log")
@@ -328,12 +328,37 @@ def verify_log(settings: Settings, site_code: str | None) -> None:
         click.get_current_context().exit(1)
 
 
+def _read_passphrase(path: Path) -> str:
+    """The first line of a passphrase file; a file keeps it out of the process list
+    and the shell's history, where a command-line option would show it."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[0] if lines else ""
+
+
+PASSPHRASE_FILE = click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file whose first line is the passphrase of an encrypted backup.",
+)
+
+
 @main.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@PASSPHRASE_FILE
 @with_settings
-def backup_command(settings: Settings, path: Path) -> None:
-    """Write a consistent backup of the database to PATH (mode 0600)."""
-    written = backup.backup(settings.database_url, path)
+def backup_command(
+    settings: Settings, path: Path, passphrase_file: Path | None
+) -> None:
+    """Write a consistent backup of the database to PATH (mode 0600).
+
+    With --passphrase-file the backup is encrypted with that passphrase.
+    """
+    if passphrase_file is None:
+        written = backup.backup(settings.database_url, path)
+    else:
+        passphrase = backup.check_passphrase(_read_passphrase(passphrase_file))
+        written = _encrypted_backup(settings.database_url, path, passphrase)
+
     size = written.stat().st_size
     click.echo(
         f"Backed up {_printable(settings.database_url)} to {written} ({size} bytes)."
@@ -341,16 +366,36 @@ def backup_command(settings: Settings, path: Path) -> None:
     click.echo("Keep a copy of the instance folder's photo key with the backups.")
 
 
+def _encrypted_backup(url: str, path: Path, passphrase: str) -> Path:
+    """Back up beside PATH, then encrypt; the plain copy never outlives the command."""
+    plain = path.with_name(f".{path.name}.plain")
+    try:
+        backup.backup(url, plain)
+        return backup.encrypt_file(plain, path, passphrase)
+    finally:
+        plain.unlink(missing_ok=True)
+
+
 @main.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace a database that holds data.")
+@PASSPHRASE_FILE
 @with_settings
-def restore_command(settings: Settings, path: Path, yes: bool) -> None:
+def restore_command(
+    settings: Settings, path: Path, yes: bool, passphrase_file: Path | None
+) -> None:
     """Replace the database with the backup at PATH, then verify the log.
 
-    Stop the apps first: a restore replaces what they are working on.
+    Stop the apps first: a restore replaces what they are working on. An encrypted
+    backup asks for its passphrase unless --passphrase-file gives it.
     """
-    backup.restore(settings.database_url, path, replace=yes)
+    passphrase = None
+    if passphrase_file is not None:
+        passphrase = _read_passphrase(passphrase_file)
+    elif backup.is_encrypted(path):
+        passphrase = click.prompt("Passphrase of the backup", hide_input=True)
+
+    backup.restore(settings.database_url, path, replace=yes, passphrase=passphrase)
     click.echo(f"Restored {_printable(settings.database_url)} from {path}.")
     with _database(settings) as sessions:
         ok = _verify(sessions, None)

@@ -98,6 +98,8 @@ class Site(Base):
     # years (shown in the console so that no one archives them sooner).
     photo_retention_days: Mapped[int] = mapped_column(Integer, default=30)
     log_retention_years: Mapped[int] = mapped_column(Integer, default=3)
+    # The kiosk's languages, first the default: "en,es" offers both.
+    languages: Mapped[str] = mapped_column(String(32), default="en,es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -518,6 +520,56 @@ class LogEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+class RollCall(Base):
+    """An evacuation muster: everyone on site at its start, marked by guards."""
+
+    __tablename__ = "roll_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class RollCallMark(Base):
+    """One person on a roll call's list, and who accounted for them and when."""
+
+    __tablename__ = "roll_call_marks"
+    __table_args__ = (UniqueConstraint("roll_call_id", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roll_call_id: Mapped[int] = mapped_column(ForeignKey("roll_calls.id"), index=True)
+    # "visit" or "pickup": who was on site when the roll call began.
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(120))
+    marked_by: Mapped[str | None] = mapped_column(String(120))
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """A security manager's periodic review: of the logs, camera footage (9.15),
+    guard procedures (10.10) or staff access (4.7), and when the next is due."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_site_kind", "site_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    sampled: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    corrective_action: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_due: Mapped[date | None] = mapped_column(Date)
+
+
 class AuditEvent(Base):
     """Staff access and administration (CTPAT 4.5, 4.7): who did what, from where."""
 
@@ -532,3 +584,22 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class IntegrityCheck(Base):
+    """A site's last full verification of its log, and the incident it left open.
+
+    verified_seq and verified_hash are the head the last clean verification reached,
+    so a console page need only check the entries written after it. A problem stays
+    recorded until a security manager resolves it (see gatekeeper.integrity).
+    """
+
+    __tablename__ = "integrity_checks"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_seq: Mapped[int] = mapped_column(Integer, default=0)
+    verified_hash: Mapped[str] = mapped_column(String(64))
+    # What the verification that opened the incident found; None while none is open.
+    problem: Mapped[str | None] = mapped_column(Text)
+    problem_found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

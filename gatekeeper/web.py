@@ -15,13 +15,19 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from flask_babel import Babel, format_datetime, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -51,6 +57,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# How long the page of a database outage waits before it tries again.
+RETRY_SECONDS = 15
 csrf = CSRFProtect()
 
 
@@ -137,8 +145,18 @@ def configure_database(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_session(_error):
         db_session = g.pop("db_session", None)
-        if db_session is not None:
+        if db_session is None:
+            return
+
+        try:
             db_session.close()
+        except SQLAlchemyError as error:
+            # The database went away after the answer was made (a restart, an
+            # outage): the answer stands, and the broken connection is dropped.
+            logger.error(
+                "database connection lost at the end of a request: %s",
+                _first_line(error),
+            )
 
 
 def db() -> Session:
@@ -173,8 +191,8 @@ def database_is_up() -> bool:
     try:
         with current_app.extensions["gatekeeper.engine"].connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError:
-        logger.exception("database check failed")
+    except OperationalError as error:
+        logger.error("database check failed: %s", _first_line(error))
         return False
 
     return True
@@ -242,13 +260,17 @@ def configure_errors(app: Flask) -> None:
         )
 
     @app.errorhandler(OperationalError)
-    def _database_down(error: OperationalError):
-        logger.exception("database unavailable")
-        return _error_page(
-            503,
-            gettext("Service unavailable"),
-            gettext("The system is unavailable. Please see the front desk."),
+    @app.errorhandler(InterfaceError)
+    def _database_down(error: DBAPIError):
+        # An outage is an event to expect, not a bug: one line a request without a
+        # traceback keeps the log readable while the database is away.
+        logger.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            _first_line(error),
         )
+        return _unavailable_page()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -289,14 +311,65 @@ def _http_error_text(error: HTTPException) -> tuple[str, str]:
 
 def _error_page(status: int, title: str, message: str):
     surface = current_app.config["SURFACE"]
-    body = render_template(
-        "errors/error.html",
-        surface=surface,
-        status=status,
-        title=title,
-        message=message,
-    )
+    try:
+        body = render_template(
+            "errors/error.html",
+            surface=surface,
+            status=status,
+            title=title,
+            message=message,
+        )
+    except SQLAlchemyError as error:
+        # Drawing the page needed the database (the console's signed-in account and
+        # its banners) and the database is away: say so on a page that needs none.
+        logger.error("database unavailable for an error page: %s", _first_line(error))
+        return _unavailable_page()
+
     return body, status
+
+
+def _unavailable_page():
+    """The 503 page of a database outage, drawn without touching the database.
+
+    The apps' context processors query it (the signed-in account, the console's
+    banners), so the template is rendered by Jinja directly, without them. The
+    page tries again by itself (static/common/retry.js): a kiosk nobody touches,
+    or a console left open, comes back when the database does. A form's POST is
+    not repeated; the retry goes to the app's first page instead.
+    """
+    surface = current_app.config["SURFACE"]
+    retry_url = url_for("kiosk.start" if surface == "kiosk" else "console.index")
+    here = request.full_path.rstrip("?")
+    # Only a path of this site: "//host" or a backslash would leave it.
+    if request.method == "GET" and not here.startswith("//") and "\\" not in here:
+        retry_url = here
+
+    if surface == "kiosk":
+        message = gettext("The system is unavailable. Please see the front desk.")
+    else:
+        message = gettext(
+            "The system is unavailable. The console cannot reach its database; "
+            "this page tries again by itself. If this lasts, tell your administrator."
+        )
+
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    body = template.render(
+        surface=surface,
+        title=gettext("Service unavailable"),
+        message=message,
+        retry_url=retry_url,
+        retry_seconds=RETRY_SECONDS,
+        current_lang=session.get("lang", "en"),
+    )
+    return body, 503, {"Retry-After": str(RETRY_SECONDS)}
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of a database error, which names the cause (refused, shut
+    down) without the statement or its parameters."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def client_address() -> str:

@@ -12,7 +12,7 @@ from gatekeeper.config import ConfigError, load_settings, write_instance_secrets
 from kiosk import device
 from kiosk.app import create_app as create_kiosk
 from tests.fixtures.apps import csrf_token
-from tests.functional import assert_plain_error_page, running
+from tests.functional import assert_plain_error_page, inline_scripts, running
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/unreachable"
 SECRET_KEY = "a-production-secret-key-" + "z" * 32
@@ -171,3 +171,43 @@ def test_production_reads_its_secrets_from_the_instance_folder(production):
 
     assert len(settings.SECRET_KEY) >= 32
     Fernet(settings.PHOTO_KEY.encode())
+
+
+def test_a_signed_in_console_says_it_cannot_reach_its_database(
+    console_without_database,
+):
+    client = console_without_database.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:a session token"
+
+    # Loading the account fails on every page; a page not found would be drawn with
+    # the account's menu, so it too falls back to the page that needs no database.
+    for path in ("/visits/today", "/no/such/page"):
+        response = client.get(path)
+
+        assert_plain_error_page(response, 503, "cannot reach its database")
+        assert response.headers["Retry-After"] == "15"
+        assert f'data-retry-url="{path}"'.encode() in response.data
+
+
+def test_the_unavailable_page_retries_a_page_of_its_own_site_only(
+    kiosk_without_database,
+):
+    client = kiosk_without_database.test_client()
+    with kiosk_without_database.test_request_context():
+        credential = device._serializer().dumps([1, "a device token"])
+
+    client.set_cookie(device.COOKIE, credential)
+    page = client.get("/sign-out?step=2")
+    elsewhere = client.get("/", environ_overrides={"PATH_INFO": "//evil.example/x"})
+    posted = client.post("/sign-out", data={"badge_number": "123456"})
+
+    assert b'data-retry-url="/sign-out?step=2"' in page.data
+    assert b"common/retry.js" in page.data
+    assert inline_scripts(page.data) == []
+    # "//host" would leave the site; the path arrives with one slash.
+    assert_plain_error_page(elsewhere, 503, "Please see the front desk.")
+    assert b'data-retry-url="/evil.example/x"' in elsewhere.data
+    # A form is not sent again by the retry: it goes to the first page.
+    assert_plain_error_page(posted, 503, "Please see the front desk.")
+    assert b'data-retry-url="/"' in posted.data
