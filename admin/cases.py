@@ -7,9 +7,12 @@ log. Guards read cases and add notes; a security manager decides on a seal
 mismatch (release the trailer with that seal, or hold it) and closes cases.
 """
 
+import logging
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import HiddenField, StringField, TextAreaField
 
 from admin.access import allow, current_site, require_site
@@ -17,6 +20,7 @@ from gatekeeper import cases, pickups
 from gatekeeper.models import Case, Pickup, Site
 from gatekeeper.web import db, transaction
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__)
 
 READERS = ("guard", "security_manager")
@@ -46,7 +50,15 @@ def seal_decisions_alert() -> dict:
     if not current_user.is_authenticated or current_user.role != MANAGER:
         return {"seal_decisions": 0}
 
-    return {"seal_decisions": cases.decisions_waiting(db(), current_user.site_ids)}
+    try:
+        waiting = cases.decisions_waiting(db(), current_user.site_ids)
+    except SQLAlchemyError:
+        # As with the held check-ins' banner: a page saying the database is down
+        # must still be drawn, without this banner.
+        logger.warning("seal decisions could not be counted for the banner")
+        return {"seal_decisions": 0}
+
+    return {"seal_decisions": waiting}
 
 
 def _case_or_404(case_id: int) -> Case:

@@ -160,7 +160,7 @@ def verify_site(session: Session, site: Site) -> Report:
     """Walk a site's chain, then compare the rows it rebuilds with the stored rows."""
     report = Report(site_id=site.id, site_code=site.code)
     state: dict[tuple[str, int], dict] = {}
-    walker = _ChainWalker()
+    walker = ChainWalker()
     for entry in _entries(session, site.id):
         report.entries += 1
         problem = walker.check(entry)
@@ -176,7 +176,7 @@ def verify_site(session: Session, site: Site) -> Report:
     report.head_seq = walker.last_seq
     report.head_hash = walker.last_hash
     if report.chain_problem is None:
-        report.chain_problem = _check_head(head, walker)
+        report.chain_problem = check_head(head, walker)
 
     report.state_problems = _compare_rows(session, site.id, state)
     return report
@@ -196,7 +196,7 @@ def _parse(body: str) -> dict | None:
     return document if isinstance(document, dict) else None
 
 
-class _ChainWalker:
+class ChainWalker:
     """Checks entries one at a time, in sequence order, against the ones before."""
 
     def __init__(self) -> None:
@@ -270,7 +270,7 @@ class _ChainWalker:
         return None
 
 
-def _check_head(head: ChainHead | None, walker: _ChainWalker) -> Problem | None:
+def check_head(head: ChainHead | None, walker: ChainWalker) -> Problem | None:
     if head is None:
         return Problem("removed", None, "the chain head of this site is missing")
 

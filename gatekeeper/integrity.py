@@ -231,7 +231,7 @@ def quick_check(
     )
     # The chain module's own walker, started at the verified entry, so the quick
     # check names a problem in the same words as a full verification.
-    walker = chain._ChainWalker()
+    walker = chain.ChainWalker()
     if anchor_seq > 0:
         if not entries or entries[0].seq != anchor_seq:
             return f"entry {anchor_seq}, whole when last verified, was removed"
@@ -250,7 +250,7 @@ def quick_check(
             return problem.message
 
     if last == head.seq:
-        problem = chain._check_head(head, walker)
+        problem = chain.check_head(head, walker)
         return problem.message if problem else None
 
     if walker.last_seq < last:
