@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
+from admin import records
 from admin.access import allow, current_site, require_site
 from gatekeeper import cases, mail, pickups
 from gatekeeper.db import utcnow
@@ -121,7 +122,7 @@ def show(pickup_id: int):
     """One pickup: its fields, log entries, cases, consignee notice and photos."""
     pickup = _pickup_or_404(pickup_id)
     kept = pickups.photos_of(db(), pickup.id)
-    return render_template(
+    page = render_template(
         "console/pickups/show.html",
         pickup=pickup,
         site=pickup.site,
@@ -136,7 +137,12 @@ def show(pickup_id: int):
         status_labels=STATUS_LABELS,
         form=CorrectionForm(formdata=None),
         can_correct=current_user.role == MANAGER,
+        review=records.pickup_review(pickup),
     )
+    records.record_read(
+        "log.record_read", pickup.site_id, f"pickup:{pickup.id}", photos=sorted(kept)
+    )
+    return page
 
 
 def _history(pickup: Pickup) -> list[dict]:

@@ -62,7 +62,7 @@ def _type_form(kind: VisitorType, **values) -> VisitorTypeForm:
 
 
 @bp.get("/")
-@allow(MANAGER)
+@allow(MANAGER, "administrator")
 def index():
     return _page()
 
@@ -85,7 +85,7 @@ def _save(form: VisitorTypeForm, site: Site, code: str) -> VisitorType:
 
 
 @bp.post("/types/<int:type_id>")
-@allow(MANAGER)
+@allow(MANAGER, "administrator")
 def update_type(type_id: int):
     """Change a visitor type's label and rules; check-ins from now on follow them."""
     kind = db().get(VisitorType, type_id)
@@ -118,7 +118,7 @@ def _site_of(kind: VisitorType) -> Site:
 
 
 @bp.post("/types")
-@allow(MANAGER)
+@allow(MANAGER, "administrator")
 def add_type():
     """Add a visitor type of the site's own, e.g. auditor or contractor."""
     site = current_site()
@@ -143,7 +143,7 @@ def add_type():
 
 
 @bp.post("/verification")
-@allow(MANAGER)
+@allow(MANAGER, "administrator")
 def set_verification():
     """Choose attended or self-service verification of photo IDs for the site."""
     site = current_site()

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from admin import records
 from admin.access import allow, current_site, require_site
 from admin.forms import (
     ActionForm,
@@ -155,7 +156,7 @@ def show(visit_id: int):
     kinds = {kind for kind in ("face", "id", "id_back") if _has_photo(visit, kind)}
     verify_form = VerifyIdForm(formdata=None, id_type=visit.id_type, back="visit")
     escort_form = EscortForm(formdata=None, escort_name=visit.escort_name or "")
-    return render_template(
+    page = render_template(
         "console/visits/show.html",
         visit=visit,
         site=visit.site,
@@ -171,7 +172,12 @@ def show(visit_id: int):
         escort_form=escort_form,
         can_decide=current_user.role in DESK,
         can_verify=current_user.role in DESK and _awaits_verification(visit),
+        review=records.visit_review(visit),
     )
+    records.record_read(
+        "log.record_read", visit.site_id, f"visit:{visit.id}", photos=sorted(kinds)
+    )
+    return page
 
 
 def _has_photo(visit: Visit, kind: str) -> bool:

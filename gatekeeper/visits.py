@@ -29,7 +29,7 @@ from gatekeeper.models import (
     User,
     Visit,
 )
-from gatekeeper.text import TextError, clean_text
+from gatekeeper.text import TextError, clean_name, clean_text
 
 LOGGED_COLUMNS = (
     "badge_number",
@@ -493,15 +493,21 @@ def correct(
     reason: str,
     actor: User,
 ) -> None:
-    """Correct one field of a visit: a new entry naming what it corrects and why."""
+    """Correct one field of a visit: a new entry naming what it corrects and why.
+
+    The value is checked as check-in checks it, and the entry keeps the value it
+    replaces, so the log holds both the original and the correction.
+    """
     if column not in CORRECTABLE:
         raise VisitError(_("That field cannot be corrected."))
 
-    if not reason.strip():
-        raise VisitError(_("A correction needs a reason."))
-
+    reason = _close_reason(reason, _("A correction needs a reason."))
+    after = _corrected_value(session, visit, column, value)
     before = getattr(visit, column)
-    setattr(visit, column, value)
+    if after == before:
+        raise VisitError(_("That is the value already recorded."))
+
+    setattr(visit, column, after)
     chain.append(
         session,
         site_id=visit.site_id,
@@ -509,9 +515,35 @@ def correct(
         subject_type="visit",
         subject_id=visit.id,
         actor=actor_label(actor),
-        changes={column: value},
-        details={"reason": reason.strip(), "before": before},
+        changes={column: after},
+        details={"reason": reason, "before": before},
     )
+
+
+def _corrected_value(session: Session, visit: Visit, column: str, value) -> str:
+    """A corrected value cleaned by the rules its field had at check-in."""
+    if column == "id_type":
+        if value not in ID_TYPES:
+            raise VisitError(_("Choose the type of photo ID that was shown."))
+
+        return value
+
+    if column == "visitor_type":
+        kind = visitor_types.find(session, visit.site_id, value or "")
+        if kind is None:
+            raise VisitError(_("Choose one of the site's visitor types."))
+
+        return kind.code
+
+    labels = {
+        "visitor_name": _("Visitor's name"),
+        "company": _("Company"),
+        "host_name": _("Point of contact"),
+    }
+    try:
+        return clean_name(value, label=labels[column])
+    except TextError as error:
+        raise VisitError(str(error)) from error
 
 
 def local_day_bounds(site: Site, now: datetime) -> tuple[datetime, datetime]:

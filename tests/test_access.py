@@ -53,6 +53,21 @@ CONSOLE_POLICY = {
     "kiosks.create": ADMIN,
     "kiosks.new_code": ADMIN,
     "kiosks.revoke": ADMIN,
+    "kiosks.rename": ADMIN,
+    "sites_admin.index": ADMIN,
+    "sites_admin.create": ADMIN,
+    "sites_admin.settings": ADMIN,
+    "sites_admin.save_settings": ADMIN,
+    "sites_admin.test_email": ADMIN,
+    "sites_admin.hosts": ADMIN,
+    "sites_admin.add_host": ADMIN,
+    "sites_admin.deactivate_host": ADMIN,
+    "sites_admin.reactivate_host": ADMIN,
+    "sites_admin.import_hosts": ADMIN,
+    "backups.index": ADMIN,
+    "backups.download": ADMIN,
+    "evidence.index": {"security_manager"},
+    "evidence.download": {"security_manager"},
     "audit.index": MANAGERS,
     "integrity.index": MANAGERS,
     "integrity.verify": MANAGERS,
@@ -73,10 +88,10 @@ CONSOLE_POLICY = {
     "screening.exemptions": {"security_manager"},
     "screening.grant_exemption": {"security_manager"},
     "screening.revoke_exemption": {"security_manager"},
-    "site_rules.index": {"security_manager"},
-    "site_rules.update_type": {"security_manager"},
-    "site_rules.add_type": {"security_manager"},
-    "site_rules.set_verification": {"security_manager"},
+    "site_rules.index": MANAGERS,
+    "site_rules.update_type": MANAGERS,
+    "site_rules.add_type": MANAGERS,
+    "site_rules.set_verification": MANAGERS,
     "invitations.index": {"front_desk", "security_manager", "administrator"},
     "invitations.create": {"front_desk", "security_manager", "administrator"},
     "invitations.cancel": {"front_desk", "security_manager", "administrator"},
@@ -111,6 +126,23 @@ CONSOLE_POLICY = {
     "cases.close": {"security_manager"},
     "cases.decide_seal": {"security_manager"},
     "carrier_api.appointments": CARRIER_KEY,
+    "roster.index": LOG_READERS,
+    "roster.start_roll_call": LOG_READERS,
+    "roster.roll_calls_index": LOG_READERS,
+    "roster.roll_call": LOG_READERS,
+    "roster.roll_call_marks": LOG_READERS,
+    "roster.mark": LOG_READERS,
+    "roster.unmark": LOG_READERS,
+    "roster.close_roll_call": LOG_READERS,
+    "dashboard.index": {"security_manager"},
+    "reviews.index": {"security_manager"},
+    "reviews.create": {"security_manager"},
+    "reviews.show": {"security_manager"},
+    "log_review.visits": {"security_manager"},
+    "log_review.pickups": {"security_manager"},
+    "log_review.export_visits": {"security_manager"},
+    "log_review.export_pickups": {"security_manager"},
+    "records.correct_visit": {"security_manager"},
 }
 
 ENROLLED = "enrolled kiosk"
@@ -204,6 +236,7 @@ def world(
         session.add(spare)
         session.flush()
         ids = {"visit_id": visit.id, "kiosk_id": spare.id}
+        ids.update(site_id=site.id, host_id=visit.host_id)
         invitation, _code = invitations.create(
             session,
             session.get(Site, site.id),
@@ -221,6 +254,7 @@ def world(
         ids.update(invitation_id=invitation.id, message_id=message.id)
         ids.update(_screening_records(session, site, visit))
         ids.update(_pickup_records(session, site))
+        ids.update(_manager_records(session, site, visit))
 
     target = make_person("front_desk", site, username="target")
     ids["user_id"] = target.id
@@ -325,6 +359,34 @@ def _pickup_records(session, site) -> dict:
         "carrier_id": carrier.id,
         "case_id": case.id,
     }
+
+
+def _manager_records(session, site, visit) -> dict:
+    """An open roll call listing the visit, and a periodic review."""
+    from gatekeeper.models import Review, RollCall, RollCallMark
+
+    roll_call = RollCall(site_id=site.id, started_by="test")
+    session.add(roll_call)
+    session.flush()
+    mark = RollCallMark(
+        roll_call_id=roll_call.id,
+        subject_type="visit",
+        subject_id=visit.id,
+        person=visit.visitor_name,
+    )
+    today = utcnow().date()
+    review = Review(
+        site_id=site.id,
+        kind="log_review",
+        period_start=today,
+        period_end=today,
+        sampled="s",
+        findings="f",
+        recorded_by="test",
+    )
+    session.add_all([mark, review])
+    session.flush()
+    return {"roll_call_id": roll_call.id, "mark_id": mark.id, "review_id": review.id}
 
 
 @pytest.fixture
