@@ -203,7 +203,7 @@ def test_a_manager_switches_the_site_to_self_service_and_back(
 
 
 @pytest.mark.parametrize("role", ["front_desk", "guard"])
-def test_only_security_managers_and_administrators_set_the_rules(signed_in, site, db_sessions, role):
+def test_front_desk_and_guards_cannot_set_the_rules(signed_in, site, db_sessions, role):
     visitor = _type(db_sessions, site, "visitor")
     client = signed_in(role)
 
