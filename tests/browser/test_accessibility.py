@@ -4,41 +4,18 @@ the console pages a guard or the front desk uses: no serious or critical violati
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from gatekeeper import badges, sites, visits
 from gatekeeper.models import Site, User, Visit
 from tests.browser import check_in_steps
+from tests.browser.accessibility import Audit
 
 pytestmark = pytest.mark.browser
 portrait_camera = check_in_steps.portrait_camera
 
-BLOCKING = {"serious", "critical"}
 # The badge page prints itself on load; a headless browser must print nothing.
 NO_PRINT = "window.print = () => {};"
-axe = Axe()
-
-
-class Audit:
-    """Runs axe on pages and collects the blocking violations of all of them."""
-
-    def __init__(self):
-        self.found = []
-
-    def __call__(self, page, screen: str) -> None:
-        page.wait_for_load_state("load")
-        result = axe.run(page)
-        assert result.response["passes"], f"axe checked nothing on {screen}"
-        for violation in result.response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [node["target"] for node in violation["nodes"]]
-                self.found.append(
-                    f"{screen}: {violation['id']} ({violation['impact']}) {targets}"
-                )
-
-    def assert_clean(self) -> None:
-        assert not self.found, "axe violations:\n" + "\n".join(self.found)
 
 
 def _kiosk_screens(page, url: str, audit: Audit, where: str, decide) -> None:

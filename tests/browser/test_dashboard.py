@@ -4,30 +4,17 @@ charts drawn with the database's numbers, and axe-core on every screen."""
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from gatekeeper import cases, dashboard
 from gatekeeper.db import utcnow
 from gatekeeper.models import Case, Pickup, Visit
+from tests.browser.accessibility import blocking_violations
 from tests.support import checkins
 from tests.support.pickups import depart, on_site, sign_in_page
 
 pytestmark = pytest.mark.browser
-
-BLOCKING = {"serious", "critical"}
-axe = Axe()
-
-
-def blocking_violations(page, screen: str) -> list[str]:
-    result = axe.run(page)
-    assert result.response["passes"], f"axe checked nothing on {screen}"
-    return [
-        f"{screen}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']]}"
-        for v in result.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import driver_steps
+from tests.browser.accessibility import Audit
 from tests.browser.check_in_steps import long_idle, take_photo
-from tests.browser.test_accessibility import Audit
 from tests.support.pickups import arrive
 
 pytestmark = pytest.mark.browser

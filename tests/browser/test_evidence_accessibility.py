@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_sites_admin_accessibility import Audit
+from tests.browser.accessibility import Audit
 from tests.support.pickups import depart, on_site, sign_in_page
 
 pytestmark = pytest.mark.browser

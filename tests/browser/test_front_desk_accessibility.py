@@ -3,27 +3,14 @@
 manager's lists and rules: no serious or critical violation."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from gatekeeper import screening
 from gatekeeper.models import Site, User
+from tests.browser.accessibility import blocking_violations
 from tests.support import checkins
 
 pytestmark = pytest.mark.browser
-
-BLOCKING = {"serious", "critical"}
-
-
-def _violations(page, screen: str) -> list[str]:
-    page.wait_for_load_state("load")
-    result = Axe().run(page)
-    assert result.response["passes"], f"axe checked nothing on {screen}"
-    return [
-        f"{screen}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']]}"
-        for v in result.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
 
 
 def _sign_in(page, url: str, person) -> None:
@@ -67,14 +54,14 @@ def test_the_check_in_pages_of_the_console_pass_axe(
         _sign_in(page, url, people[role])
         for path in paths:
             page.goto(url + path)
-            found += _violations(page, f"{role} {path}")
+            found += blocking_violations(page, f"{role} {path}")
 
         if role == "front_desk":
             page.goto(url + "/desk/check-in")
-            found += _violations(page, "desk check-in")
+            found += blocking_violations(page, "desk check-in")
             page.get_by_role("button", name="Check in").click()
             expect(page.locator(".field-errors").first).to_be_visible()
-            found += _violations(page, "desk check-in with errors")
+            found += blocking_violations(page, "desk check-in with errors")
 
         context.close()
 

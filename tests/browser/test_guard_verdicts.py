@@ -5,18 +5,17 @@ runs off the side of the screen, and axe finds no serious or critical fault."""
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from gatekeeper import badge_checks, badges
 from gatekeeper.db import utcnow
 from gatekeeper.models import User, Visit
+from tests.browser.accessibility import blocking_violations
 from tests.support import checkins
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-BLOCKING = {"serious", "critical"}
 # The verdict colours of static/console/console.css, as computed styles.
 COLOURS = {
     "green": "rgb(29, 107, 47)",
@@ -94,17 +93,6 @@ def _check(page, token: str) -> None:
     page.wait_for_load_state("load")
 
 
-def _axe_blocking(page) -> list[str]:
-    page.wait_for_load_state("load")
-    result = Axe().run(page)
-    assert result.response["passes"], "axe checked nothing"
-    return [
-        f"{v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']]}"
-        for v in result.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
-
-
 def test_each_verdict_is_one_large_coloured_word_on_a_phone(
     phone, console_server, console_app, people, db_sessions, site, tmp_path
 ):
@@ -112,7 +100,7 @@ def test_each_verdict_is_one_large_coloured_word_on_a_phone(
     sign_in(phone, console_server.url, people["guard"])
     phone.get_by_role("link", name="Check a badge").tap()
     expect(phone.get_by_role("heading", name="Check a badge")).to_be_visible()
-    found = _axe_blocking(phone)
+    found = blocking_violations(phone)
 
     expected = {
         "VALID": ("green", "Valerie Valid"),
@@ -138,7 +126,7 @@ def test_each_verdict_is_one_large_coloured_word_on_a_phone(
         expect(phone.get_by_label("Badge code")).to_be_focused()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         phone.screenshot(path=tmp_path / f"guard-{colour}-{headline}.png")
-        found += [f"{headline}: {problem}" for problem in _axe_blocking(phone)]
+        found += [f"{headline}: {problem}" for problem in blocking_violations(phone)]
 
     assert not found, "axe violations:\n" + "\n".join(found)
 

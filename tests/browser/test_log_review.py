@@ -6,27 +6,13 @@ on any of these screens, their error states included."""
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import blocking_violations
 from tests.support import checkins
 from tests.support.pickups import add_appointment, on_site, sign_in_page
 
 pytestmark = pytest.mark.browser
-
-axe = Axe()
-SEVERE = ("serious", "critical")
-
-
-def severe_violations(page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it stands."""
-    report = axe.run(page).response
-    assert report["passes"], "axe checked nothing"
-    return [
-        f"{item['id']} ({item['impact']}): {[node['target'] for node in item['nodes']]}"
-        for item in report["violations"]
-        if item["impact"] in SEVERE
-    ]
 
 
 @pytest.fixture
@@ -50,19 +36,19 @@ def test_a_manager_searches_opens_and_corrects_a_visit(
 
     page.get_by_role("link", name="Log review").click()
     expect(page.get_by_role("heading", name="Log review")).to_be_visible()
-    found["search"] = severe_violations(page)
+    found["search"] = blocking_violations(page)
     page.get_by_label("Visitor's name starts with").fill("JAN")
     page.get_by_role("button", name="Search").click()
     results = page.locator("table.log-results")
     expect(results).to_contain_text("Jane Roe")
     expect(results).not_to_contain_text("John Doe")
-    found["results"] = severe_violations(page)
+    found["results"] = blocking_violations(page)
 
     page.get_by_label("Badge number").fill("12")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was searched")
     expect(page.locator("#badge-errors")).to_have_text("A badge is 6 digits.")
-    found["search with an error"] = severe_violations(page)
+    found["search with an error"] = blocking_violations(page)
     page.get_by_label("Badge number").fill("")
     page.get_by_role("button", name="Search").click()
 
@@ -77,15 +63,15 @@ def test_a_manager_searches_opens_and_corrects_a_visit(
     face = page.get_by_alt_text("Face photo of Jane Roe")
     expect(face).to_be_visible()
     assert face.evaluate("image => image.naturalWidth") > 0
-    found["visit page"] = severe_violations(page)
+    found["visit page"] = blocking_violations(page)
 
     page.get_by_role("link", name="Correct this visit").click()
-    found["correction"] = severe_violations(page)
+    found["correction"] = blocking_violations(page)
     page.get_by_label("Company").fill("=Acme()")
     page.get_by_role("button", name="Save corrections").click()
     expect(page.locator("#company-errors")).to_contain_text("not allowed")
     expect(page.locator("#reason-errors")).to_contain_text("is required")
-    found["correction with errors"] = severe_violations(page)
+    found["correction with errors"] = blocking_violations(page)
 
     page.get_by_label("Company").fill("Acme Freight Lines")
     page.get_by_label("Reason for the correction").fill("Company name on the ID")
@@ -94,15 +80,15 @@ def test_a_manager_searches_opens_and_corrects_a_visit(
     expect(corrections.locator("del")).to_have_text("Acme Freight")
     expect(corrections.locator("ins")).to_have_text("Acme Freight Lines")
     expect(page.locator(".visit-page h1")).to_contain_text("Acme Freight Lines")
-    found["visit page with a correction"] = severe_violations(page)
+    found["visit page with a correction"] = blocking_violations(page)
 
     page.get_by_role("link", name="Log review").click()
     page.get_by_role("link", name="Pickup log (CTPAT 10.4)").click()
     page.get_by_label("Truck number starts with").fill("tx")
     page.get_by_role("button", name="Search").click()
-    found["pickup results"] = severe_violations(page)
+    found["pickup results"] = blocking_violations(page)
     page.get_by_role("link", name="Rosa Díaz").click()
     expect(page.get_by_role("heading", name="Discrepancies")).to_be_visible()
-    found["pickup page"] = severe_violations(page)
+    found["pickup page"] = blocking_violations(page)
 
     assert not any(found.values()), found

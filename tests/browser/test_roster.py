@@ -4,32 +4,19 @@ their phones, in Debian's Chromium; axe-core on every screen of both."""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import blocking_violations
 from tests.support import checkins
 from tests.support.pickups import arrive, on_site, sign_in_page
 
 pytestmark = pytest.mark.browser
 
-BLOCKING = {"serious", "critical"}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "has_touch": True,
     "is_mobile": True,
 }
-axe = Axe()
-
-
-def blocking_violations(page, screen: str) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now."""
-    result = axe.run(page)
-    assert result.response["passes"], f"axe checked nothing on {screen}"
-    return [
-        f"{screen}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']]}"
-        for v in result.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
 
 
 @pytest.fixture

@@ -2,36 +2,12 @@
 site settings, the host directory and its import report, backups and kiosks."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import Audit
 from tests.support.pickups import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-BLOCKING = {"serious", "critical"}
-axe = Axe()
-
-
-class Audit:
-    """Runs axe on pages and collects the blocking violations of all of them."""
-
-    def __init__(self):
-        self.found = []
-
-    def __call__(self, page, screen: str) -> None:
-        page.wait_for_load_state("load")
-        result = axe.run(page)
-        assert result.response["passes"], f"axe checked nothing on {screen}"
-        for violation in result.response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [node["target"] for node in violation["nodes"]]
-                self.found.append(
-                    f"{screen}: {violation['id']} ({violation['impact']}) {targets}"
-                )
-
-    def assert_clean(self) -> None:
-        assert not self.found, "axe violations:\n" + "\n".join(self.found)
 
 
 def test_the_site_pages_pass_axe(desk_page, console_server, people, site):
