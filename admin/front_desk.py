@@ -143,7 +143,9 @@ def check_in():
             with transaction():
                 visit = _record_check_in(site, form)
         except _Refused:
-            pass
+            # The reasons are on the form's fields already; raising undid the
+            # transaction, so the page is drawn again with nothing stored.
+            logger.info("a desk check-in was refused on its form")
         else:
             return _checked_in(visit)
 

@@ -45,7 +45,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from admin.access import allow, current_site, limiter, require_site
-from gatekeeper import audit, cases, gate_pass, images, photos, pickups, seals
+from admin.photos import send_image
+from gatekeeper import cases, gate_pass, images, photos, pickups, seals
 from gatekeeper.db import utcnow
 from gatekeeper.models import Photo, Pickup, Site
 from gatekeeper.web import client_address, db, transaction
@@ -58,7 +59,6 @@ MANAGER = "security_manager"
 # Who may open the pickup log and the cases from a gate page's links.
 LOG_READERS = ("guard", "security_manager")
 RECENT_DEPARTURES = timedelta(hours=12)
-ID_KINDS = frozenset({"id", "id_back"})
 CASE_KINDS = {
     "seal_tampered": cases.KINDS["seal_tampered"],
     "other": cases.KINDS["other"],
@@ -333,7 +333,8 @@ def depart(pickup_id: int):
         except pickups.PickupError as error:
             form.form_errors.append(str(error))
         except _Refused:
-            pass
+            # The reason is on the form already and the transaction was undone.
+            logger.info("a departure of pickup %s was refused on its form", pickup.id)
         else:
             if outcome.departed:
                 flash(
@@ -571,35 +572,7 @@ def photo(photo_id: int):
         abort(404)
 
     pickup = _pickup_or_404(kept.pickup_id)
-    try:
-        data = photos.image_of(kept, photo_key())
-    except photos.PhotoError:
-        logger.exception("photo %s of pickup %s cannot be opened", kept.id, pickup.id)
-        abort(404)
-
-    if kept.kind in ID_KINDS:
-        _record_view(pickup, kept)
-
-    response = Response(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = "inline"
-    return response
-
-
-def _record_view(pickup: Pickup, kept: Photo) -> None:
-    # A GET reads under SQLite's shared lock (gatekeeper.db): that transaction ends
-    # first, so the event's own takes the write lock at once.
-    db().commit()
-    with transaction():
-        audit.record(
-            db(),
-            "photo.viewed",
-            actor=current_user.user,
-            site_id=pickup.site_id,
-            target=f"pickup:{pickup.id}",
-            address=client_address(),
-            kind=kept.kind,
-        )
+    return send_image(kept, site_id=pickup.site_id, target=f"pickup:{pickup.id}")
 
 
 # The site's pickup rules

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from admin.access import allow, require_site
 from gatekeeper import audit, photos
-from gatekeeper.models import PHOTO_KINDS, Visit
+from gatekeeper.models import PHOTO_KINDS, Photo, Visit
 from gatekeeper.web import client_address, db, transaction
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,22 @@ def image(visit_id: int, kind: str):
     if photo is None:
         abort(404)
 
+    return send_image(photo, site_id=visit.site_id, target=f"visit:{visit.id}")
+
+
+def send_image(photo: Photo, *, site_id: int, target: str) -> Response:
+    """A stored photo as a JPEG nobody caches, for a visit's or a pickup's page.
+
+    Each view of an ID image is recorded in the audit trail before it is sent.
+    """
     try:
         data = photos.image_of(photo, photo_key())
     except photos.PhotoError:
-        logger.exception("photo %s of visit %s cannot be opened", photo.id, visit.id)
+        logger.exception("photo %s of %s cannot be opened", photo.id, target)
         abort(404)
 
-    if kind in ID_KINDS:
-        _record_view(visit, kind)
+    if photo.kind in ID_KINDS:
+        _record_view(site_id, target, photo.kind)
 
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "no-store"
@@ -61,7 +69,7 @@ def image(visit_id: int, kind: str):
     return response
 
 
-def _record_view(visit: Visit, kind: str) -> None:
+def _record_view(site_id: int, target: str, kind: str) -> None:
     # A GET reads under SQLite's shared lock (gatekeeper.db): that transaction ends
     # first, so the event's own takes the write lock at once.
     db().commit()
@@ -70,8 +78,8 @@ def _record_view(visit: Visit, kind: str) -> None:
             db(),
             "photo.viewed",
             actor=current_user.user,
-            site_id=visit.site_id,
-            target=f"visit:{visit.id}",
+            site_id=site_id,
+            target=target,
             address=client_address(),
             kind=kind,
         )
