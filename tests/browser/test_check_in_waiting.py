@@ -127,3 +127,27 @@ def test_a_held_check_in_that_is_denied_sends_the_visitor_to_the_desk(
         assert page.evaluate("window.__prints") == 0
     finally:
         context.close()
+
+
+def test_a_visitor_who_cannot_wait_leaves_and_the_desk_still_decides(
+    portrait_camera, kiosk_server, enrolment_code, db_sessions, site, people
+):
+    long_idle(db_sessions, site)
+    _blocked(db_sessions, site, people)
+    context, page = new_screen(portrait_camera)
+    try:
+        enrol(page, kiosk_server, enrolment_code)
+        walk_to_review(page)
+        _checked_in_and_waiting(page, "Please wait, someone will be with you")
+
+        page.get_by_role("button", name="Leave the kiosk").tap()
+
+        expect(page).to_have_url(re.compile(r"/$"))
+        page.goto(f"{kiosk_server.url}/check-in/wait")
+        expect(page).not_to_have_url(re.compile(r"/check-in/wait$"))
+        with db_sessions() as session:
+            visit = session.query(Visit).one()
+        assert visit.admission == "held"
+        assert visit.departed_at is None
+    finally:
+        context.close()
