@@ -10,6 +10,9 @@ API keys let a machine write appointments without a person, so issuing and
 revoking them is for security managers only; clerks may list and add carriers.
 """
 
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -155,6 +158,76 @@ def cancel(appointment_id: int):
         flash(f"Appointment {appointment.reference} cancelled.", "ok")
 
     return redirect(url_for("appointments.index"))
+
+
+@bp.route("/<int:appointment_id>/edit", methods=["GET", "POST"])
+@allow(*CLERKS)
+def edit(appointment_id: int):
+    """Change an appointment before its driver comes: a new time, truck or driver.
+
+    The reference stays: it names the shipment. What changed, from what to what,
+    goes to the audit trail.
+    """
+    appointment = _appointment_or_404(appointment_id)
+    site = db().get(Site, appointment.site_id)
+    if request.method == "GET":
+        local = appointment.expected_at.replace(tzinfo=UTC).astimezone(
+            ZoneInfo(site.timezone)
+        )
+        form = AppointmentForm(
+            formdata=None,
+            carrier=appointment.carrier_name,
+            driver_name=appointment.driver_name,
+            truck_number=appointment.truck_number,
+            expected_at=local.strftime("%Y-%m-%dT%H:%M"),
+            seal_number=appointment.seal_number or "",
+            consignee_email=appointment.consignee_email,
+        )
+        return _edit_page(appointment, site, form)
+
+    form = AppointmentForm()
+    if form.validate_on_submit():
+        row = {name: form[name].data or "" for name in appointments.EDITABLE}
+        try:
+            with transaction():
+                changed = appointments.change(
+                    db(),
+                    appointment,
+                    row,
+                    actor=current_user.user,
+                    now=utcnow(),
+                    address=client_address(),
+                )
+        except appointments.AppointmentError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(
+                f"Appointment {appointment.reference} changed: "
+                f"{', '.join(FIELD_LABELS[name] for name in changed)}.",
+                "ok",
+            )
+            return redirect(url_for("appointments.index"))
+
+    return _edit_page(appointment, site, form, status=400)
+
+
+FIELD_LABELS = {
+    "carrier": "carrier",
+    "driver_name": "driver",
+    "truck_number": "truck",
+    "expected_at": "expected time",
+    "seal_number": "seal",
+    "consignee_email": "consignee's email",
+}
+
+
+def _edit_page(appointment: Appointment, site: Site, form, status=200):
+    return render_template(
+        "console/appointments/edit.html",
+        appointment=appointment,
+        site=site,
+        form=form,
+    ), status
 
 
 @bp.post("/upload")

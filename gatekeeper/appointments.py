@@ -266,6 +266,26 @@ def cancel(
     session: Session, appointment: Appointment, *, actor: User, address: str = ""
 ) -> None:
     """Cancel an appointment no driver has come for; its reference stays taken."""
+    _not_yet_arrived(session, appointment, "cancelled")
+    appointment.cancelled_at = utcnow()
+    audit.record(
+        session,
+        "appointment.cancelled",
+        actor=actor,
+        site_id=appointment.site_id,
+        target=f"appointment:{appointment.id}",
+        address=address,
+        reference=appointment.reference,
+    )
+
+
+# What a clerk may change of an appointment: everything but its reference, which
+# names the shipment in the log for good (see _taken).
+EDITABLE = tuple(name for name in FIELDS if name != "reference")
+
+
+def _not_yet_arrived(session: Session, appointment: Appointment, doing: str) -> None:
+    """Refuse `doing` to a cancelled appointment or one a driver has come for."""
     if appointment.cancelled_at is not None:
         raise AppointmentError("This appointment is already cancelled.")
 
@@ -277,19 +297,92 @@ def cancel(
     if arrived is not None:
         raise AppointmentError(
             f"A driver has already arrived for {appointment.reference}; "
-            "the appointment cannot be cancelled."
+            f"the appointment cannot be {doing}."
         )
 
-    appointment.cancelled_at = utcnow()
+
+def change(
+    session: Session,
+    appointment: Appointment,
+    row: dict,
+    *,
+    actor: User,
+    now: datetime,
+    address: str = "",
+) -> list[str]:
+    """Change an appointment no driver has come for; the names of the fields changed.
+
+    The row is checked as a new appointment's is. The audit trail keeps the values
+    before and after, so what the gate compared a driver with can be traced.
+    """
+    _not_yet_arrived(session, appointment, "changed")
+    site = session.get(Site, appointment.site_id)
+    carrier = (
+        session.get(Carrier, appointment.carrier_id) if appointment.carrier_id else None
+    )
+    if carrier is not None:
+        row = {**row, "carrier": carrier.name}
+
+    values, problems = check_row({**row, "reference": appointment.reference}, site, now)
+    if problems:
+        raise AppointmentError(" ".join(problems), problems)
+
+    current = {
+        "carrier": appointment.carrier_name,
+        "driver_name": appointment.driver_name,
+        "truck_number": appointment.truck_number,
+        "expected_at": appointment.expected_at,
+        "seal_number": appointment.seal_number,
+        "consignee_email": appointment.consignee_email,
+    }
+    wanted = {name: values.get(name) for name in EDITABLE}
+    wanted["consignee_email"] = wanted["consignee_email"] or ""
+    changed = [
+        name
+        for name in EDITABLE
+        if _comparable(wanted[name]) != _comparable(current[name])
+    ]
+    if not changed:
+        raise AppointmentError("Nothing was changed.")
+
+    appointment.carrier_name = wanted["carrier"]
+    appointment.driver_name = wanted["driver_name"]
+    appointment.truck_number = wanted["truck_number"]
+    appointment.expected_at = wanted["expected_at"]
+    appointment.seal_number = wanted["seal_number"]
+    appointment.consignee_email = wanted["consignee_email"]
     audit.record(
         session,
-        "appointment.cancelled",
+        "appointment.changed",
         actor=actor,
         site_id=appointment.site_id,
         target=f"appointment:{appointment.id}",
         address=address,
         reference=appointment.reference,
+        **{
+            name: f"{_shown(current[name])} -> {_shown(wanted[name])}"
+            for name in changed
+        },
     )
+    return changed
+
+
+def _comparable(value):
+    # Times are compared to the minute, the form's precision.
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+
+        return value.astimezone(UTC).replace(second=0, microsecond=0)
+
+    return value or None
+
+
+def _shown(value) -> str:
+    if isinstance(value, datetime):
+        return _comparable(value).isoformat(timespec="minutes")
+
+    return value or "(none)"
 
 
 def upcoming(session: Session, site_id: int, now: datetime) -> list[Appointment]:

@@ -112,6 +112,7 @@ CONSOLE_POLICY = {
     "appointments.index": STAFF,
     "appointments.create": STAFF,
     "appointments.cancel": STAFF,
+    "appointments.edit": STAFF,
     "appointments.upload": STAFF,
     "appointments.carriers": STAFF,
     "appointments.add_carrier": STAFF,
@@ -119,7 +120,6 @@ CONSOLE_POLICY = {
     "appointments.revoke_key": {"security_manager"},
     "pickup_log.index": LOG_READERS,
     "pickup_log.show": LOG_READERS,
-    "pickup_log.correct": {"security_manager"},
     "cases.index": LOG_READERS,
     "cases.show": LOG_READERS,
     "cases.add_note": LOG_READERS,
@@ -143,6 +143,7 @@ CONSOLE_POLICY = {
     "log_review.export_visits": {"security_manager"},
     "log_review.export_pickups": {"security_manager"},
     "records.correct_visit": {"security_manager"},
+    "records.correct_pickup": {"security_manager"},
 }
 
 ENROLLED = "enrolled kiosk"

@@ -125,6 +125,93 @@ def test_an_appointment_is_cancelled_until_its_driver_arrives(
         assert session.get(Appointment, used.id).cancelled_at is None
 
 
+def _edit(client, appointment_id: int, **overrides):
+    path = f"/appointments/{appointment_id}/edit"
+    fields = {k: v for k, v in _form(**overrides).items() if k != "reference"}
+    return client.post(path, data={"csrf_token": csrf_token(client, path), **fields})
+
+
+def test_a_clerk_changes_an_appointment_and_the_audit_trail_keeps_the_old_values(
+    signed_in, db_sessions, site
+):
+    client = signed_in("front_desk")
+    appointment = add_appointment(db_sessions, site, reference="A-1")
+    form = client.get(f"/appointments/{appointment.id}/edit")
+    assert 'value="TX-4411"' in _text(form)
+
+    response = _edit(
+        client, appointment.id, truck_number="tx 9", reference="SNEAKY-REF"
+    )
+
+    assert response.status_code == 302
+    shown = _text(client.get("/appointments/"))
+    assert "Appointment A-1 changed: truck, expected time." in shown
+    with db_sessions() as session:
+        row = session.get(Appointment, appointment.id)
+        event = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "appointment.changed")
+        )
+    assert (row.reference, row.truck_number) == ("A-1", "TX 9")
+    assert "TX-4411 -> TX 9" in event.detail
+    assert event.target == f"appointment:{appointment.id}"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"truck_number": "TX/<b>"}, "Truck number: up to 20 letters"),
+        ({"expected_at": "next week"}, "Expected time: use a date and time"),
+        ({"driver_name": ""}, "driver_name is required."),
+    ],
+)
+def test_a_bad_change_says_what_is_wrong_and_changes_nothing(
+    signed_in, db_sessions, site, overrides, message
+):
+    client = signed_in("guard")
+    appointment = add_appointment(db_sessions, site, reference="A-1")
+
+    response = _edit(client, appointment.id, **overrides)
+
+    assert response.status_code == 400
+    assert message in _text(response)
+    with db_sessions() as session:
+        row = session.get(Appointment, appointment.id)
+        changes = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "appointment.changed")
+        )
+    assert (row.truck_number, row.driver_name, changes) == ("TX-4411", "Rosa Díaz", 0)
+
+
+def test_an_unchanged_or_arrived_appointment_is_not_changed(
+    signed_in, db_sessions, site
+):
+    client = signed_in("guard")
+    same = add_appointment(db_sessions, site, reference="A-1")
+    used = add_appointment(db_sessions, site, reference="A-2", truck_number="X 2")
+    arrive(db_sessions, site, reference="A-2", truck_number="X 2")
+    with db_sessions() as session:
+        row = session.get(Appointment, same.id)
+        unchanged = {
+            "carrier": row.carrier_name,
+            "driver_name": row.driver_name,
+            "truck_number": row.truck_number,
+            "expected_at": row.expected_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "seal_number": row.seal_number,
+            "consignee_email": row.consignee_email,
+        }
+
+    nothing = _edit(client, same.id, **unchanged)
+    arrived = _edit(client, used.id, truck_number="X 3")
+
+    assert nothing.status_code == arrived.status_code == 400
+    assert "Nothing was changed." in _text(nothing)
+    assert "cannot be changed" in _text(arrived)
+    with db_sessions() as session:
+        assert session.get(Appointment, used.id).truck_number == "X 2"
+
+
 CSV = (
     "reference,carrier,driver_name,truck_number,expected_at,seal_number,"
     "consignee_email\n"
