@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from cryptography.fernet import Fernet, InvalidToken
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from gatekeeper import aamva, images
 from gatekeeper.db import utcnow
@@ -179,8 +179,12 @@ def take_capture(
     if not capture_key or len(capture_key) > 64:
         return None
 
+    # Taking a capture only attaches it: the sealed image (a hundred kilobytes or
+    # more) is left in the database unless someone reads it.
     photo = session.scalar(
-        select(Photo).where(Photo.capture_key_hash == _key_hash(capture_key))
+        select(Photo)
+        .where(Photo.capture_key_hash == _key_hash(capture_key))
+        .options(defer(Photo.sealed))
     )
     if (
         photo is None

@@ -20,6 +20,7 @@ from gatekeeper import chain, mail, photos, screening, visitor_types
 from gatekeeper.db import utcnow
 from gatekeeper.models import (
     ID_TYPES,
+    Exemption,
     Host,
     Invitation,
     Kiosk,
@@ -28,6 +29,7 @@ from gatekeeper.models import (
     Site,
     User,
     Visit,
+    VisitorType,
 )
 from gatekeeper.text import TextError, clean_name, clean_text
 
@@ -100,6 +102,15 @@ def _new_badge_number(session: Session, site_id: int) -> str:
     raise VisitError(_("No badge number is free; ask the front desk."))
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The visitor type and the person's exemption, as the caller already read them
+    in the same transaction; check_in then does not read them again."""
+
+    kind: VisitorType | None
+    exemption: Exemption | None
+
+
 @dataclass
 class Arrival:
     """What a check-in brings besides the form: photos, barcode, invitation, who."""
@@ -112,6 +123,7 @@ class Arrival:
     invitation: Invitation | None = None
     # The employee who compared the photo ID with the person at a desk check-in.
     verified_by: User | None = None
+    rules: Rules | None = None
 
 
 def check_in(
@@ -146,11 +158,13 @@ def check_in(
     if host is None or host.site_id != site.id or not host.active:
         raise VisitError(_("Choose your point of contact from the list."))
 
-    kind = visitor_types.find(session, site.id, visitor_type)
-    if kind is None:
+    rules = arrival.rules or read_rules(
+        session, site.id, visitor_type, visitor_name, company
+    )
+    kind, exemption = rules.kind, rules.exemption
+    if kind is None or kind.site_id != site.id or kind.code != visitor_type:
         raise VisitError(_("Choose who you are."))
 
-    exemption = screening.exemption_for(session, site.id, visitor_name, company)
     id_needed = kind.id_required and exemption is None
     if id_needed and id_type not in ID_TYPES:
         raise VisitError(_("Choose the type of photo ID you showed."))
@@ -220,6 +234,17 @@ def check_in(
         mail.notify_host(session, visit)
 
     return visit
+
+
+def read_rules(
+    session: Session, site_id: int, visitor_type: str, name: str, company: str
+) -> Rules:
+    """The site's active visitor type of this code, and the person's exemption."""
+    kind = visitor_types.find(session, site_id, visitor_type)
+    if kind is None:
+        return Rules(None, None)
+
+    return Rules(kind, screening.exemption_for(session, site_id, name, company))
 
 
 def _use_invitation(session: Session, invitation: Invitation, now: datetime) -> None:

@@ -26,7 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gatekeeper import invitations, photos, pickups, screening, visitor_types, visits
-from gatekeeper.models import ID_TYPES, Invitation, Kiosk, Pickup, Visit, VisitorType
+from gatekeeper.models import (
+    ID_TYPES,
+    Exemption,
+    Invitation,
+    Kiosk,
+    Pickup,
+    Visit,
+    VisitorType,
+)
 
 KEY = "draft"
 VISIT = "visit"
@@ -68,6 +76,8 @@ class Plan:
     needs_id: bool
     steps: list[str] = field(default_factory=list)
     missing: str = "who"
+    # The person's exemption from photo ID, looked up once the type and name are known.
+    exemption: Exemption | None = None
 
     @property
     def photo_kinds(self) -> list[str]:
@@ -152,7 +162,8 @@ def plan(db_session: Session, site_id: int, draft: dict) -> Plan:
     if draft.get("type"):
         kind = visitor_types.find(db_session, site_id, draft["type"])
 
-    needs_id = _needs_id(db_session, site_id, draft, kind)
+    exemption = _exemption(db_session, site_id, draft, kind)
+    needs_id = _needs_id(draft, kind, exemption)
     steps = ["who", "identity"]
     if needs_id:
         steps += ["id_type", "id_photo"]
@@ -160,12 +171,23 @@ def plan(db_session: Session, site_id: int, draft: dict) -> Plan:
             steps.append("id_back")
 
     steps += ["face", "host", "review"]
-    result = Plan(kind=kind, needs_id=needs_id, steps=steps)
+    result = Plan(kind=kind, needs_id=needs_id, steps=steps, exemption=exemption)
     result.missing = next(step for step in steps if not _done(step, draft, kind))
     return result
 
 
-def _needs_id(db_session, site_id, draft, kind) -> bool:
+def _exemption(db_session, site_id, draft, kind) -> Exemption | None:
+    # Until the type (one that asks for photo ID) and the name are known, nobody
+    # can be found exempt.
+    if kind is None or not kind.id_required or not draft.get("name"):
+        return None
+
+    return screening.exemption_for(
+        db_session, site_id, draft["name"], draft.get("company", "")
+    )
+
+
+def _needs_id(draft, kind, exemption) -> bool:
     # Until the type is chosen the usual path, with photo ID, is the one counted.
     if kind is None:
         return True
@@ -173,14 +195,7 @@ def _needs_id(db_session, site_id, draft, kind) -> bool:
     if not kind.id_required:
         return False
 
-    # Until the name is known nobody can be found exempt.
-    if not draft.get("name"):
-        return True
-
-    exemption = screening.exemption_for(
-        db_session, site_id, draft["name"], draft.get("company", "")
-    )
-    return exemption is None
+    return not draft.get("name") or exemption is None
 
 
 def _done(step: str, draft: dict, kind: VisitorType | None) -> bool:
@@ -247,6 +262,8 @@ def record(
             id_number=licence["document_number"] if licence else None,
             id_document_expired=draft.get("expired") if licence else None,
             invitation=_invitation(db_session, kiosk, draft),
+            # The plan read the type and the exemption in this transaction.
+            rules=visits.Rules(plan.kind, plan.exemption),
         ),
     )
     # Pictures a later answer made useless (the ID photo of someone found exempt)
