@@ -18,22 +18,18 @@ import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from flask import Blueprint, render_template, request
 
 from admin import records
-from admin.access import allow, current_site, require_site
+from admin.access import allow, current_site
 from gatekeeper import cases, mail, pickups
 from gatekeeper.db import utcnow
 from gatekeeper.models import Pickup
-from gatekeeper.web import db, transaction
+from gatekeeper.web import db
 
 bp = Blueprint("pickup_log", __name__)
 
 READERS = ("guard", "security_manager")
-MANAGER = "security_manager"
 MAX_DAYS = 31
 STATUS_LABELS = {
     "arrived": "waiting at the gate",
@@ -50,28 +46,6 @@ EVENT_LABELS = {
     "pickup.left": "Left without logout",
     "pickup.corrected": "Corrected",
 }
-FIELD_LABELS = {
-    "reference": "Reference",
-    "driver_name": "Driver's name",
-    "carrier": "Carrier",
-    "truck_number": "Truck number",
-    "trailer_number": "Trailer number",
-}
-
-
-class CorrectionForm(FlaskForm):
-    column = SelectField("Field", choices=dict(FIELD_LABELS))
-    value = StringField("Correct value")
-    reason = StringField("Reason for the correction")
-
-
-def _pickup_or_404(pickup_id: int) -> Pickup:
-    pickup = db().get(Pickup, pickup_id)
-    if pickup is None:
-        abort(404)
-
-    require_site(pickup.site_id)
-    return pickup
 
 
 def _days(site) -> tuple[date, date, str | None]:
@@ -101,7 +75,7 @@ def index():
     start, end = pickups.local_range(site, first, last)
     rows = pickups.log_between(db(), site.id, start, end)
     now = utcnow()
-    return render_template(
+    page = render_template(
         "console/pickups/log.html",
         site=site,
         rows=rows,
@@ -113,14 +87,23 @@ def index():
         id_labels=pickups.ID_LABELS,
         status_labels=STATUS_LABELS,
         case_kinds=cases.KINDS,
-    ), 400 if problem else 200
+    )
+    records.record_read(
+        "log.viewed",
+        site.id,
+        "log:pickups",
+        first=first.isoformat(),
+        last=last.isoformat(),
+        rows=len(rows),
+    )
+    return page, 400 if problem else 200
 
 
 @bp.get("/<int:pickup_id>")
 @allow(*READERS)
 def show(pickup_id: int):
     """One pickup: its fields, log entries, cases, consignee notice and photos."""
-    pickup = _pickup_or_404(pickup_id)
+    pickup = records.pickup_or_404(pickup_id)
     kept = pickups.photos_of(db(), pickup.id)
     page = render_template(
         "console/pickups/show.html",
@@ -135,8 +118,6 @@ def show(pickup_id: int):
         overdue=pickups.is_overdue(pickup, utcnow()),
         id_labels=pickups.ID_LABELS,
         status_labels=STATUS_LABELS,
-        form=CorrectionForm(formdata=None),
-        can_correct=current_user.role == MANAGER,
         review=records.pickup_review(pickup),
     )
     records.record_read(
@@ -159,31 +140,3 @@ def _history(pickup: Pickup) -> list[dict]:
         )
 
     return events
-
-
-@bp.post("/<int:pickup_id>/correct")
-@allow(MANAGER)
-def correct(pickup_id: int):
-    """Correct one field of a pickup with a reason; the log keeps the value before."""
-    pickup = _pickup_or_404(pickup_id)
-    form = CorrectionForm()
-    if not form.validate_on_submit():
-        flash("Choose the field to correct.", "error")
-        return redirect(url_for("pickup_log.show", pickup_id=pickup.id))
-
-    try:
-        with transaction():
-            pickups.correct(
-                db(),
-                pickup,
-                column=form.column.data,
-                value=form.value.data or "",
-                reason=form.reason.data or "",
-                actor=current_user.user,
-            )
-    except pickups.PickupError as error:
-        flash(f"Nothing was corrected. {error}", "error")
-    else:
-        flash(f"{FIELD_LABELS[form.column.data]} corrected.", "ok")
-
-    return redirect(url_for("pickup_log.show", pickup_id=pickup.id))

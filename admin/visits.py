@@ -67,7 +67,7 @@ def today():
     flagged = {visit.id for visit in overdue}
     others = [v for v in visits.todays_visits(db(), site) if v.id not in flagged]
     shown = overdue + others
-    return render_template(
+    page = render_template(
         "console/visits/today.html",
         site=site,
         visits=shown,
@@ -80,6 +80,8 @@ def today():
         visitor_types=_type_labels(site.id),
         admissions=ADMISSION_LABELS,
     )
+    records.record_read("log.viewed", site.id, "log:visits", rows=len(shown))
+    return page
 
 
 def _type_labels(site_id: int) -> dict[str, str]:
@@ -97,6 +99,7 @@ def _visit_or_404(visit_id: int) -> Visit:
         abort(404)
 
     require_site(visit.site_id)
+    records.require_todays(visit)
     return visit
 
 

@@ -101,12 +101,15 @@ def corrections(log: list[Entry]) -> list[Correction]:
     found = []
     for entry in log:
         if entry.kind.endswith(".corrected"):
-            for name, after in entry.changes.items():
+            # An entry names the field it corrects when it also set others as a
+            # consequence (a pickup's carrier-ID reason); those are not corrections.
+            named = entry.details.get("field")
+            for name in [named] if named else list(entry.changes):
                 found.append(
                     Correction(
                         field=name,
                         before=entry.details.get("before"),
-                        after=after,
+                        after=entry.changes.get(name),
                         actor=entry.actor,
                         at=entry.at,
                         reason=str(entry.details.get("reason", "")),

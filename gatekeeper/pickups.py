@@ -80,20 +80,35 @@ class Driver:
     trailer_number: str
 
     def cleaned(self) -> "Driver":
-        try:
-            return Driver(
-                reference=appointments.clean_reference(self.reference),
-                driver_name=clean_name(self.driver_name, label=_("Your full name")),
-                carrier=clean_name(self.carrier, label=_("Company you drive for")),
-                truck_number=appointments.clean_vehicle(
-                    self.truck_number, _("Truck number")
-                ),
-                trailer_number=appointments.clean_vehicle(
-                    self.trailer_number, _("Trailer number")
-                ),
-            )
-        except TextError as error:
-            raise PickupError(str(error)) from error
+        """The fields as the kiosk accepts them, named as the kiosk asks for them."""
+        labels = {
+            "reference": _("Reference"),
+            "driver_name": _("Your full name"),
+            "carrier": _("Company you drive for"),
+            "truck_number": _("Truck number"),
+            "trailer_number": _("Trailer number"),
+        }
+        return Driver(
+            **{
+                name: _clean_field(name, getattr(self, name), labels[name])
+                for name in CORRECTABLE
+            }
+        )
+
+
+def _clean_field(name: str, value: str | None, label: str) -> str:
+    """One of the driver's fields cleaned by the one rule the kiosk, the gate and a
+    correction share; the label names the field in the words of the screen."""
+    try:
+        if name == "reference":
+            return appointments.clean_reference(value)
+
+        if name in ("truck_number", "trailer_number"):
+            return appointments.clean_vehicle(value, label)
+
+        return clean_name(value, label=label)
+    except TextError as error:
+        raise PickupError(str(error)) from error
 
 
 @dataclass
@@ -118,8 +133,11 @@ def _log(session, pickup: Pickup, kind: str, actor, changes, details=None) -> No
     )
 
 
-def _truck_on_site(session: Session, site_id: int, truck_number: str) -> bool:
-    """Whether the truck is at the gate or on site already.
+def _truck_on_site(
+    session: Session, site_id: int, truck_number: str, *, excluding: int = 0
+) -> bool:
+    """Whether the truck is at the gate or on site already, under another pickup
+    than `excluding`.
 
     "TX-4411" and "TX 4411" are one truck, as the appointment check also holds, so
     spaces and hyphens are left out of the comparison.
@@ -129,6 +147,7 @@ def _truck_on_site(session: Session, site_id: int, truck_number: str) -> bool:
         Pickup.site_id == site_id,
         stored == truck_number.replace(" ", "").replace("-", ""),
         Pickup.status.in_(ON_SITE),
+        Pickup.id != excluding,
     )
     return session.scalar(query.limit(1)) is not None
 
@@ -348,12 +367,15 @@ def _apply_corrections(pickup: Pickup, corrections: dict[str, str]) -> None:
     if unknown:
         raise PickupError(f"Cannot correct {', '.join(sorted(unknown))}.")
 
-    merged = Driver(
-        **{name: corrections.get(name, getattr(pickup, name)) for name in CORRECTABLE}
-    )
-    cleaned = merged.cleaned()
-    for name in CORRECTABLE:
-        setattr(pickup, name, getattr(cleaned, name))
+    # The employee corrects at the gate: the fields are named as the console names
+    # them, not as the kiosk asked the driver.
+    labels = correctable(pickup)
+    cleaned = {
+        name: _clean_field(name, value, labels[name])
+        for name, value in corrections.items()
+    }
+    for name, value in cleaned.items():
+        setattr(pickup, name, value)
 
 
 def register_walk_up(
@@ -671,6 +693,26 @@ def _notify_consignee(session: Session, pickup: Pickup) -> None:
     message.pickup_id = pickup.id
 
 
+def correctable(pickup: Pickup) -> dict[str, str]:
+    """The fields of this pickup a security manager may correct, in the console's
+    words: the driver's, the photo ID once an employee has checked it (10.3), and
+    the seal number once the truck has left with it (10.4)."""
+    fields = {
+        "reference": _("Reference"),
+        "driver_name": _("Driver's name"),
+        "carrier": _("Carrier"),
+        "truck_number": _("Truck number"),
+        "trailer_number": _("Trailer number"),
+    }
+    if pickup.registered_at is not None:
+        fields["id_type"] = _("Photo ID checked")
+
+    if pickup.status == "departed":
+        fields["seal_number"] = _("Seal number")
+
+    return fields
+
+
 def correct(
     session: Session,
     pickup: Pickup,
@@ -679,22 +721,97 @@ def correct(
     value: str,
     reason: str,
     actor: User,
+    confirmation: str = "",
 ) -> None:
-    """Correct one field of a pickup: a new entry naming what it corrects and why."""
-    if column not in CORRECTABLE:
-        raise PickupError(_("That field cannot be corrected."))
+    """Correct one field of a pickup: a new entry naming what it corrects and why.
+
+    The value is checked as the kiosk, the gate's registration or its departure
+    checks it (a seal number is typed twice, `confirmation` the second time), and
+    the entry keeps the value it replaces, so the log holds both (7.6). A corrected
+    reference leaves the appointment the registration found: the decisions taken
+    on it stand.
+    """
+    fields = correctable(pickup)
+    if column not in fields:
+        raise PickupError(_("That field cannot be corrected on this pickup."))
 
     reason = _reason(reason, _("A correction needs a reason."))
+    after = _corrected_value(session, pickup, column, value, confirmation)
     before = getattr(pickup, column)
-    _apply_corrections(pickup, {column: value})
+    if after == before:
+        raise PickupError(
+            _("%(field)s: that is the value already recorded.", field=fields[column])
+        )
+
+    changes = {column: after}
+    if column == "id_type":
+        # A carrier's photo ID stands only with the reason a government one was not
+        # feasible (10.3): the correction's reason is that reason.
+        changes["id_fallback_reason"] = reason if after == CARRIER_ID else None
+
+    for name, new in changes.items():
+        setattr(pickup, name, new)
+
     _log(
         session,
         pickup,
         "pickup.corrected",
         actor,
-        {column: getattr(pickup, column)},
-        {"reason": reason, "before": before},
+        changes,
+        {"field": column, "reason": reason, "before": before},
     )
+
+
+def _corrected_value(
+    session: Session, pickup: Pickup, column: str, value, confirmation: str
+) -> str:
+    """A corrected value cleaned by the rule its field had when it was recorded."""
+    label = correctable(pickup)[column]
+    if column == "id_type":
+        if value not in ID_LABELS:
+            raise PickupError(_("Choose the photo ID that was checked."))
+
+        return value
+
+    if column == "seal_number":
+        return _corrected_seal(session, pickup, value, confirmation)
+
+    cleaned = _clean_field(column, value, label)
+    at_gate = column == "truck_number" and pickup.status in ON_SITE
+    if at_gate and _truck_on_site(
+        session, pickup.site_id, cleaned, excluding=pickup.id
+    ):
+        raise PickupError(_("That truck is already on site."))
+
+    return cleaned
+
+
+def _corrected_seal(session: Session, pickup: Pickup, value, confirmation: str) -> str:
+    """A seal number checked as at departure: typed twice, of the site's format,
+    and the one assigned to the shipment or released by a security manager."""
+    try:
+        seal = seals.check_number(
+            value or "", confirmation or "", pattern=pickup.site.seal_pattern
+        )
+    except seals.SealError as error:
+        raise PickupError(str(error)) from error
+
+    assigned = pickup.appointment.seal_number if pickup.appointment else None
+    if not seals.matches_assigned(seal, assigned) and not _released(
+        session, pickup, seal
+    ):
+        # A seal that differs from the shipment's is a discrepancy to investigate
+        # (6.1, 7.27), not a typing mistake to correct.
+        raise PickupError(
+            _(
+                "Seal %(seal)s is not the one assigned to the shipment "
+                "(%(assigned)s). Open a case to investigate it instead.",
+                seal=seal,
+                assigned=assigned,
+            )
+        )
+
+    return seal
 
 
 def gate_queue(session: Session, site_id: int) -> list[Pickup]:

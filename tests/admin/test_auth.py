@@ -331,9 +331,9 @@ def test_a_changed_password_opens_the_console(console, newcomer, db_sessions):
     response = _change_password(console, newcomer.password, NEW_PASSWORD)
 
     assert response.status_code == 302
+    assert audit_actions(db_sessions)[-1] == "user.password_change"
     assert console.get("/visits/today").status_code == 200
     assert not user_row(db_sessions, newcomer).must_change_password
-    assert audit_actions(db_sessions)[-1] == "user.password_change"
 
 
 def test_a_password_change_signs_out_the_accounts_other_sessions(console_app, people):

@@ -4,11 +4,9 @@ overdue drivers flagged, one pickup's history, and none of it for a driver."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from gatekeeper.db import utcnow
-from gatekeeper.models import LogEntry, Pickup
-from tests.fixtures.apps import csrf_token
+from gatekeeper.models import Pickup
 from tests.support.pickups import (
     ASSIGNED_SEAL,
     OTHER_SEAL,
@@ -120,35 +118,6 @@ def test_a_range_of_days_is_shown_and_a_bad_one_explained(signed_in, departed):
     assert "No pickups in this range." in earlier
     assert bad.status_code == 400 and "Dates are written like" in _text(bad)
     assert long.status_code == 400 and "at most 31 days" in _text(long)
-
-
-def test_a_manager_corrects_a_field_with_a_reason(signed_in, db_sessions, departed):
-    client = signed_in("security_manager")
-    page = f"/pickups/{departed.id}"
-    token = csrf_token(client, page)
-
-    refused = client.post(
-        f"{page}/correct",
-        data={"csrf_token": token, "column": "trailer_number", "value": "53 880"},
-        follow_redirects=True,
-    )
-    client.post(
-        f"{page}/correct",
-        data={
-            "csrf_token": token,
-            "column": "trailer_number",
-            "value": "53 880",
-            "reason": "Typo found on the bill of lading",
-        },
-    )
-
-    assert "needs a reason" in _text(refused)
-    with db_sessions() as session:
-        assert session.get(Pickup, departed.id).trailer_number == "53 880"
-        entry = session.scalar(
-            select(LogEntry).where(LogEntry.kind == "pickup.corrected")
-        )
-    assert '"before":"53889"' in entry.body
 
 
 @pytest.mark.parametrize("role", ["front_desk", "administrator"])

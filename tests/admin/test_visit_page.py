@@ -45,7 +45,7 @@ def test_the_visit_page_shows_its_photos_and_what_was_recorded(
     assert 'name="id_type"' in text and ">Verified</button>" in text
 
 
-def test_a_face_photo_is_served_unaudited_and_never_cached(
+def test_a_face_photo_is_served_audited_and_never_cached(
     signed_in, visit_with_photos, site, db_sessions, face_jpeg
 ):
     visit = visit_with_photos(site)
@@ -56,7 +56,11 @@ def test_a_face_photo_is_served_unaudited_and_never_cached(
     assert image.mimetype == "image/jpeg"
     assert image.data.startswith(b"\xff\xd8") and image.data != face_jpeg
     assert image.headers["Cache-Control"] == "no-store"
-    assert rows(db_sessions, AuditEvent, action="photo.viewed") == []
+    [viewed] = rows(db_sessions, AuditEvent, action="photo.viewed")
+    assert (viewed.target, json.loads(viewed.detail)) == (
+        f"visit:{visit.id}",
+        {"kind": "face"},
+    )
 
 
 @pytest.mark.parametrize("role", ["front_desk", "guard", "security_manager"])
