@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -227,9 +227,23 @@ def configure_security(app: Flask, *, permissions: str, limiter: Limiter) -> Non
         return response
 
 
-def configure_i18n(app: Flask) -> None:
-    """English and Spanish, chosen per browser session; times in the site's zone."""
-    Babel(app, locale_selector=lambda: session.get("lang", "en"))
+def configure_i18n(app: Flask, offered: Callable[[], list[str]] | None = None) -> None:
+    """English and Spanish, chosen per browser session; times in the site's zone.
+
+    `offered` names the languages a screen offers, its default first (a kiosk
+    offers its site's); a choice it does not offer falls back to that default.
+    """
+
+    def _offered() -> list[str]:
+        codes = [code for code in (offered() if offered else []) if code in LANGUAGES]
+        return codes or list(LANGUAGES)
+
+    def _locale() -> str:
+        codes = _offered()
+        chosen = session.get("lang")
+        return chosen if chosen in codes else codes[0]
+
+    Babel(app, locale_selector=_locale)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, zone: str, pattern: str = "HH:mm") -> str:
@@ -240,7 +254,8 @@ def configure_i18n(app: Flask) -> None:
 
     @app.context_processor
     def _languages():
-        return {"languages": LANGUAGES, "current_lang": session.get("lang", "en")}
+        languages = {code: LANGUAGES[code] for code in _offered()}
+        return {"languages": languages, "current_lang": _locale()}
 
 
 def configure_errors(app: Flask) -> None:

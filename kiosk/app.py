@@ -22,7 +22,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     # their error pages know the kiosk's site and idle time and reset themselves.
     device.configure(app)
     web.configure_security(app, permissions=PERMISSIONS, limiter=views.limiter)
-    web.configure_i18n(app)
+    web.configure_i18n(app, offered=views.offered_languages)
     web.configure_errors(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(check_in.bp, url_prefix="/check-in")

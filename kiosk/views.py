@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from gatekeeper import (
     badge_checks,
@@ -107,10 +108,27 @@ def start():
     return render_template("kiosk/start.html", form=LanguageForm())
 
 
+def offered_languages() -> list[str]:
+    """The languages this kiosk offers: its site's, the default first."""
+    kiosk = g.get("kiosk")
+    if kiosk is None:
+        return list(LANGUAGES)
+
+    try:
+        languages = kiosk.site.languages
+    except SQLAlchemyError:
+        # The page saying the database is away still needs a language.
+        logger.warning("the languages of kiosk %s cannot be read", kiosk.id)
+        return list(LANGUAGES)
+
+    return [code.strip() for code in languages.split(",")]
+
+
 @bp.post("/language")
 def language():
+    """Choose one of the languages the kiosk's site offers; any other is ignored."""
     form = LanguageForm()
-    if form.validate_on_submit() and form.lang.data in LANGUAGES:
+    if form.validate_on_submit() and form.lang.data in offered_languages():
         session["lang"] = form.lang.data
 
     return redirect(url_for("kiosk.start"))
