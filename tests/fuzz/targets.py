@@ -21,7 +21,7 @@ class Target:
     """One route's fuzzing: its fields, how many examples, where its caller stands."""
 
     fields: dict = field(default_factory=dict)
-    examples: int = 80
+    examples: int = 150
     # A kiosk route: the path the draft is brought to before each example.
     reach: str | None = None
     # Uploads: field name to a strategy of bytes (sent as files, multipart).
@@ -33,7 +33,7 @@ class Target:
     partial: tuple = ()
 
 
-NO_FIELDS = Target(examples=25)
+NO_FIELDS = Target(examples=40)
 VISIT_CORRECTION = {
     "visitor_name": "text",
     "company": "text",
