@@ -1,4 +1,5 @@
-"""Domain objects the gatekeeper tests share: a site, its host, and a guard.
+"""Domain objects the gatekeeper tests share: a site, its host, a guard and a
+security manager.
 
 Each fixture commits its own transaction, as the apps do, and returns the object
 detached (sessions do not expire on commit), so a test reads its ids and names and
@@ -35,6 +36,20 @@ def guard(sessions, site) -> User:
             username="gina.guard",
             display_name="Gina Guard",
             role="guard",
+            sites=[s.get(Site, site.id)],
+            actor="setup",
+        )
+        return user
+
+
+@pytest.fixture
+def manager(sessions, site) -> User:
+    with sessions.begin() as s:
+        user, _ = accounts.create_user(
+            s,
+            username="mia.manager",
+            display_name="Mia Manager",
+            role="security_manager",
             sites=[s.get(Site, site.id)],
             actor="setup",
         )

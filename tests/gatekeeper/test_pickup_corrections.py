@@ -7,23 +7,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from gatekeeper import accounts, pickups
-from gatekeeper.models import LogEntry, Pickup, Site, User
+from gatekeeper import pickups
+from gatekeeper.models import LogEntry, Pickup, User
 from tests.gatekeeper.test_pickups import arrive, depart, register, whole
-
-
-@pytest.fixture
-def manager(sessions, site) -> User:
-    with sessions.begin() as s:
-        user, _ = accounts.create_user(
-            s,
-            username="mia.manager",
-            display_name="Mia Manager",
-            role="security_manager",
-            sites=[s.get(Site, site.id)],
-            actor="setup",
-        )
-        return user
 
 
 def correct(sessions, pickup_id: int, user_id: int, column: str, value: str, **more):

@@ -32,20 +32,6 @@ ALL_STEPS = dict.fromkeys(seals.VVTT_STEPS, True)
 
 
 @pytest.fixture
-def manager(sessions, site) -> User:
-    with sessions.begin() as s:
-        user, _ = accounts.create_user(
-            s,
-            username="mia.manager",
-            display_name="Mia Manager",
-            role="security_manager",
-            sites=[s.get(Site, site.id)],
-            actor="setup",
-        )
-        return user
-
-
-@pytest.fixture
 def appointment(sessions, site, guard) -> Appointment:
     with sessions.begin() as s:
         return appointments.add(

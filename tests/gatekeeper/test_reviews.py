@@ -5,24 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from gatekeeper import accounts, reviews, sites
+from gatekeeper import reviews, sites
 from gatekeeper.models import AuditEvent, Review, Site, User
 
 NOW = datetime(2026, 6, 15, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def manager(sessions, site) -> User:
-    with sessions.begin() as s:
-        user, _ = accounts.create_user(
-            s,
-            username="mia.manager",
-            display_name="Mia Manager",
-            role="security_manager",
-            sites=[s.get(Site, site.id)],
-            actor="setup",
-        )
-        return user
 
 
 def submission(**changes) -> reviews.Submission:
