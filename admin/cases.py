@@ -12,13 +12,12 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import SQLAlchemyError
 from wtforms import HiddenField, StringField, TextAreaField
 
 from admin.access import allow, current_site, require_site
 from gatekeeper import cases, pickups
 from gatekeeper.models import Case, Pickup, Site
-from gatekeeper.web import db, transaction
+from gatekeeper.web import db, read_beside, transaction
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__)
@@ -50,14 +49,11 @@ def seal_decisions_alert() -> dict:
     if not current_user.is_authenticated or current_user.role != MANAGER:
         return {"seal_decisions": 0}
 
-    try:
-        waiting = cases.decisions_waiting(db(), current_user.site_ids)
-    except SQLAlchemyError:
-        # As with the held check-ins' banner: a page saying the database is down
-        # must still be drawn, without this banner.
-        logger.warning("seal decisions could not be counted for the banner")
-        return {"seal_decisions": 0}
-
+    waiting = read_beside(
+        lambda: cases.decisions_waiting(db(), current_user.site_ids),
+        0,
+        "the seal decisions waiting",
+    )
     return {"seal_decisions": waiting}
 
 

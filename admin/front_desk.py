@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from admin.access import allow, current_site
 from admin.forms import DeskCheckInForm
 from admin.photos import photo_key
 from gatekeeper import images, photos, screening, sites, visitor_types, visits
 from gatekeeper.models import Site, Visit
-from gatekeeper.web import db, transaction
+from gatekeeper.web import db, read_beside, transaction
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("front_desk", __name__)
@@ -59,14 +58,7 @@ def held_alert() -> dict:
         Visit.admission == "held",
         Visit.departed_at.is_(None),
     )
-    try:
-        count = db().scalar(query)
-    except SQLAlchemyError:
-        # The page being drawn may be the one saying the database is down; it must
-        # still be drawn, without the banner.
-        logger.warning("held check-ins could not be counted for the banner")
-        return {"held_count": 0}
-
+    count = read_beside(lambda: db().scalar(query), 0, "the held check-ins")
     return {"held_count": count or 0}
 
 

@@ -21,13 +21,12 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from wtforms import HiddenField, TextAreaField
 
 from admin.access import allow, current_site
 from gatekeeper import integrity
 from gatekeeper.models import AuditEvent, Site
-from gatekeeper.web import client_address, db, transaction
+from gatekeeper.web import client_address, db, read_beside, transaction
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("integrity", __name__)
@@ -54,13 +53,11 @@ def integrity_alert() -> dict:
     if not current_user.is_authenticated or current_user.role not in WATCHERS:
         return {"integrity_alerts": []}
 
-    try:
-        found = integrity.alerts(db(), current_user.site_ids)
-    except SQLAlchemyError:
-        # The page being drawn may be the one saying the database is down.
-        logger.warning("the log's integrity could not be checked for the banner")
-        return {"integrity_alerts": []}
-
+    found = read_beside(
+        lambda: integrity.alerts(db(), current_user.site_ids),
+        [],
+        "the log's integrity",
+    )
     return {"integrity_alerts": found}
 
 

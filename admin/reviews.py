@@ -12,7 +12,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import SQLAlchemyError
 from wtforms import SelectField, StringField, TextAreaField
 
 from admin.access import allow, current_site, require_site
@@ -20,7 +19,7 @@ from admin.roster import record_read
 from gatekeeper import reviews
 from gatekeeper.db import utcnow
 from gatekeeper.models import Review
-from gatekeeper.web import client_address, db, transaction
+from gatekeeper.web import client_address, db, read_beside, transaction
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("reviews", __name__)
@@ -60,13 +59,11 @@ def reviews_alert() -> dict:
     if not current_user.is_authenticated or current_user.role != MANAGER:
         return {"reviews_overdue": []}
 
-    try:
-        found = reviews.overdue(db(), list(current_user.sites), utcnow())
-    except SQLAlchemyError:
-        # The page being drawn may be the one saying the database is down.
-        logger.warning("overdue reviews could not be read for the banner")
-        return {"reviews_overdue": []}
-
+    found = read_beside(
+        lambda: reviews.overdue(db(), list(current_user.sites), utcnow()),
+        [],
+        "the overdue reviews",
+    )
     return {"reviews_overdue": found}
 
 

@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -37,6 +38,7 @@ from gatekeeper.config import PROJECT_ROOT, Settings
 from gatekeeper.db import make_engine, make_sessionmaker, read_only
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 request_logger = logging.getLogger("gatekeeper.requests")
 
 LANGUAGES = {"en": "English", "es": "Español"}
@@ -256,6 +258,23 @@ def configure_i18n(app: Flask, offered: Callable[[], list[str]] | None = None) -
     def _languages():
         languages = {code: LANGUAGES[code] for code in _offered()}
         return {"languages": languages, "current_lang": _locale()}
+
+
+def read_beside(read: Callable[[], T], default: T, what: str) -> T:
+    """What a page shows beside its content (a banner, the kiosk's languages), or
+    `default` when the database cannot answer: the page may be the one saying the
+    database is down, and must still be drawn.
+
+    After such an error the request's session is rolled back, so that what the
+    request does next (the audit event of a read, say) meets a usable session and
+    the outage's own answer, not a leftover failed transaction.
+    """
+    try:
+        return read()
+    except SQLAlchemyError:
+        db().rollback()
+        logger.warning("%s could not be read beside the page", what)
+        return default
 
 
 def configure_errors(app: Flask) -> None:

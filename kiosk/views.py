@@ -19,7 +19,6 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from gatekeeper import (
     badge_checks,
@@ -38,6 +37,7 @@ from gatekeeper.web import (
     database_is_up,
     db,
     new_limiter,
+    read_beside,
     transaction,
 )
 from kiosk import device
@@ -114,13 +114,9 @@ def offered_languages() -> list[str]:
     if kiosk is None:
         return list(LANGUAGES)
 
-    try:
-        languages = kiosk.site.languages
-    except SQLAlchemyError:
-        # The page saying the database is away still needs a language.
-        logger.warning("the languages of kiosk %s cannot be read", kiosk.id)
-        return list(LANGUAGES)
-
+    languages = read_beside(
+        lambda: kiosk.site.languages, ",".join(LANGUAGES), "the kiosk's languages"
+    )
     return [code.strip() for code in languages.split(",")]
 
 

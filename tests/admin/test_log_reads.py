@@ -7,8 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from gatekeeper import photos, pickups
+from gatekeeper import integrity, photos, pickups
 from gatekeeper.db import utcnow
 from gatekeeper.models import AuditEvent, Photo, Pickup, User, Visit
 from tests.fixtures.apps import PHOTO_KEY
@@ -155,3 +156,24 @@ def test_guards_and_managers_open_any_days_visit(
 
     assert client.get(f"/visits/{visit.id}").status_code == 200
     assert client.get(f"/photos/{visit.id}/face.jpg").status_code == 200
+
+
+def test_a_banner_that_loses_the_database_leaves_the_page_drawn_and_its_read_kept(
+    signed_in, db_sessions, make_visit, site, monkeypatch
+):
+    make_visit(site, "Jane Roe")
+    client = signed_in("security_manager")
+
+    def connection_lost(session, site_ids):
+        # What a restarting server does to the banner's query mid-page.
+        session.connection().invalidate()
+        raise OperationalError("SELECT", {}, ConnectionError("server closed"))
+
+    monkeypatch.setattr(integrity, "alerts", connection_lost)
+    page = client.get("/visits/today")
+
+    assert page.status_code == 200
+    assert b"Jane Roe" in page.data
+    assert _events(db_sessions, "log.viewed") == [
+        ("securitymanagermain", "log:visits", {"rows": 1})
+    ]
