@@ -216,12 +216,12 @@ def check_in(session, site: Site, host_id: int, name: str) -> Visit:
     )
 
 
-def enrolment_code(url: str, site_id: int) -> str:
+def enrolment_code(url: str, site_id: int, name: str = "Lobby") -> str:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine).begin() as session:
             site = session.get(Site, site_id)
-            return kiosks.create_kiosk(session, site, "Lobby", actor="drill")[1]
+            return kiosks.create_kiosk(session, site, name, actor="drill")[1]
     finally:
         engine.dispose()
 
@@ -250,6 +250,16 @@ def staff_account(url: str, site_id: int, username: str, password: str) -> User:
 def served(app: str, env: dict[str, str], log: Path) -> Iterator[str]:
     """One app under its shipped gunicorn config, its output kept in `log` for the
     drill to read (tests.deploy.processes discards it); yields the app's URL."""
+    with gunicorn_master(app, env, log) as (url, _master):
+        yield url
+
+
+@contextmanager
+def gunicorn_master(
+    app: str, env: dict[str, str], log: Path
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As served(), yielding the gunicorn master's process too: a drill may kill
+    its workers, which the master replaces."""
     port = free_port()
     bind = {"kiosk": "KIOSK_BIND", "console": "CONSOLE_BIND"}[app]
     config = DEPLOY / "gunicorn" / f"{app}.conf.py"
@@ -264,7 +274,7 @@ def served(app: str, env: dict[str, str], log: Path) -> Iterator[str]:
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_answers(f"{url}/healthz", process)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             try:
