@@ -220,6 +220,8 @@ class Visit(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "badge_number"),
         Index("ix_visits_site_arrived", "site_id", "arrived_at"),
+        # Who is on site now: the visits not yet signed out.
+        Index("ix_visits_site_departed", "site_id", "departed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -414,7 +416,11 @@ class Pickup(Base):
     """
 
     __tablename__ = "pickups"
-    __table_args__ = (Index("ix_pickups_site_arrived", "site_id", "arrived_at"),)
+    __table_args__ = (
+        Index("ix_pickups_site_arrived", "site_id", "arrived_at"),
+        # Who is at the gate or on site now.
+        Index("ix_pickups_site_status", "site_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))

@@ -8,8 +8,7 @@ is built from bound parameters; nothing a person types becomes SQL.
 Text fields match by prefix, regardless of case: "ros" finds "Rosa Díaz". The
 comparison is written as a range on lower(column) in byte order, which the
 per-site expression indexes named in INDEXES serve on SQLite and PostgreSQL
-alike; until a migration adds them, a search is narrowed by the (site_id,
-arrived_at) index of each table and filtered from there. SQLite's lower() folds
+alike (migration 0009 adds them). SQLite's lower() folds
 only ASCII letters, so on SQLite a prefix typed in lower case does not find an
 accented capital ("ángel" misses "Ángel"); PostgreSQL folds every letter.
 """
@@ -20,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from gatekeeper.models import Pickup, Site, Visit
 from gatekeeper.pickups import local_range
@@ -170,10 +171,22 @@ def matching(
     criteria.check()
     model = Visit if criteria.log == "visits" else Pickup
     start, end = local_range(site, criteria.first, criteria.last)
-    query = select(*columns).where(
-        model.site_id == site.id, model.arrived_at >= start, model.arrived_at < end
-    )
     postgres = session.get_bind().dialect.name == "postgresql"
+    arrived = model.arrived_at
+    if not postgres and any(
+        name in TEXT_FIELDS[criteria.log] for name in criteria.terms
+    ):
+        # Without statistics SQLite prefers the (site_id, arrived_at) index, and a
+        # rare prefix (a seal number) then reads years of rows to fill one page.
+        # A unary + keeps the range off that index, so the prefix's own index
+        # reads only the rows that match, to be sorted.
+        arrived = UnaryExpression(
+            arrived.expression, operator=custom_op("+"), type_=arrived.type
+        )
+
+    query = select(*columns).where(
+        model.site_id == site.id, arrived >= start, arrived < end
+    )
     for name, text in criteria.terms.items():
         if name in EXACT_FIELDS[criteria.log]:
             query = query.where(EXACT_FIELDS[criteria.log][name] == text)
