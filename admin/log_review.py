@@ -262,7 +262,7 @@ def _export(log: str):
         rows = exports.rows(
             session, session.get(Site, site.id), criteria, now=now, type_labels=labels
         )
-        yield from exports.csv_text(exports.header(criteria), rows)
+        yield from exports.csv_text(exports.header(criteria), rows, neutralised=True)
 
     name = exports.filename(site, criteria)
     return Response(

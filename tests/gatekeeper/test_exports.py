@@ -6,6 +6,7 @@ import gc
 import io
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
@@ -203,3 +204,19 @@ def test_a_large_export_streams_in_bounded_memory(sessions, site):
     assert large_bytes > 8_000_000
     assert large_peak < 1.5 * small_peak + 500_000, (small_peak, large_peak)
     assert large_peak < 8_000_000, large_peak
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/Chicago", "America/St_Johns", "Europe/London", "Asia/Kolkata"]
+)
+def test_local_times_are_right_on_the_days_the_clocks_change(zone):
+    local = exports.LocalTime(ZoneInfo(zone))
+    start = datetime(2026, 1, 1)
+    # Every 37 minutes through a year, so every change of offset is crossed, read
+    # as SQLite gives them (text) and as PostgreSQL does (naive values).
+    for step in range(0, 365 * 24 * 60, 37):
+        stored = start + timedelta(minutes=step)
+        expected = stored.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+        wanted = expected.replace(tzinfo=None).isoformat(" ")
+        assert local.text(stored.isoformat(" ")) == wanted, stored
+        assert local.text(stored) == wanted, stored
