@@ -291,3 +291,26 @@ def test_a_verification_during_check_ins_reads_one_moment(
     ]
     assert reports[-1].entries > reports[0].entries
     assert isinstance(reports[0], chain.Report)
+
+
+def test_sites_verified_each_in_a_process_of_its_own_report_as_in_one(
+    engine, sessions, site, logged
+):
+    with sessions.begin() as s:
+        sites.create_site(s, code="dock-b", name="Dock B", timezone="America/Chicago")
+        sites.create_site(s, code="dock-c", name="Dock C", timezone="Europe/Madrid")
+
+    rename(engine, logged[1], "Eve Intruder")
+
+    def found(reports):
+        return [
+            (r.site_code, r.entries, r.head_hash, r.chain_problem, r.state_problems)
+            for r in reports
+        ]
+
+    in_one = integrity.verify(sessions)
+    apart = integrity.verify(sessions, processes=2)
+
+    assert found(apart) == found(in_one)
+    assert [r.site_code for r in apart] == ["dock-a", "dock-b", "dock-c"]
+    assert [r.ok for r in apart] == [False, True, True]
