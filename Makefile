@@ -8,7 +8,7 @@ STAMP = $(VENV)/.installed
 DEV_ENV = GATEKEEPER_ENV=development COOKIE_SECURE=false
 GUNICORN = $(VENV)/bin/gunicorn
 
-.PHONY: venv translations run test drills lint clean
+.PHONY: venv translations run test drills bench lint clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,14 @@ test: venv translations
 # full-size runs that `make test` leaves out. Figures go to test-artifacts/.
 drills: venv translations
 	$(VENV)/bin/pytest -m drill $(PYTEST_ARGS)
+
+# The benchmarks (bench/, README.md "Speed"): builds the large datasets on SQLite and
+# on the PostgreSQL server once (reused afterwards), measures, prints one table and
+# writes test-artifacts/bench.json. A missed target fails the full scale;
+# SCALE=small, as CI runs it, only proves that the benchmarks work.
+SCALE ?= full
+bench: venv translations
+	$(PY) -m bench.run --scale $(SCALE)
 
 lint: venv
 	$(VENV)/bin/ruff check .

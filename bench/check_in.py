@@ -110,14 +110,13 @@ def one_check_in(client, photo: bytes, name: str) -> dict[str, float]:
     return times
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--database-url", default="")
-    args = parser.parse_args(argv)
+def measure(runs: int = 40, database_url: str = "") -> tuple[int, list[dict]]:
+    """The photo's size, and each check-in's milliseconds per timed request.
 
+    Without a database URL, on a fresh SQLite file; with one, in that database.
+    """
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        url = database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         code = prepare(url)
         app = create_app(
             {
@@ -136,14 +135,22 @@ def main(argv: list[str] | None = None) -> int:
         client.post("/enrol", data={"code": code, "csrf_token": csrf(client, "/enrol")})
         photo = jpeg(framed(portrait()))
         one_check_in(client, photo, "Warm Up")
-        runs = [one_check_in(client, photo, f"Visitor {n}") for n in range(args.runs)]
+        found = [one_check_in(client, photo, f"Visitor {n}") for n in range(runs)]
         app.extensions["gatekeeper.engine"].dispose()
 
+    return len(photo), found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args(argv)
+
+    size, runs = measure(args.runs, args.database_url)
     totals = [sum(run.values()) for run in runs]
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(
-        f"{args.runs} check-ins on {backend}, two {len(photo):,}-byte 1280 x 720 JPEGs"
-    )
+    print(f"{args.runs} check-ins on {backend}, two {size:,}-byte 1280 x 720 JPEGs")
     print(f"{'request':<28} {'median ms':>10} {'p95 ms':>8}")
     for step in STEPS:
         samples = [run[step] for run in runs]
