@@ -630,3 +630,22 @@ def test_recorded_times_read_back_as_they_were_hashed(sessions, logged):
     for entry in entries:
         assert json.loads(entry.body)["at"] == chain.to_log_value(entry.recorded_at)
         assert abs(utcnow() - entry.recorded_at) < timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("removed", [None, 2, 3, 4])
+def test_verify_reads_a_long_chain_in_batches_and_misses_nothing_between_them(
+    engine, sessions, logged, monkeypatch, removed
+):
+    # Batches of two: every boundary falls somewhere among the entries.
+    monkeypatch.setattr(chain, "ENTRY_BATCH", 2)
+    if removed is not None:
+        with tampering(engine) as db:
+            db.execute(delete(ENTRIES).where(at(logged.site_id, removed)))
+
+    report = verify(sessions, logged.site_id)
+
+    if removed is None:
+        assert report.ok and report.entries == logged.entries
+    else:
+        assert report.entries == logged.entries - 1
+        assert problem_of(report) == ("removed", removed)
