@@ -11,7 +11,7 @@ as a company name at the kiosk).
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, func, literal, type_coerce
@@ -205,15 +205,16 @@ class LocalTime:
 
     def __init__(self, zone: ZoneInfo):
         self.zone = zone
-        # UTC day (ISO text) to its offset, or None on a day the offset changes.
-        self.offsets: dict[str, timedelta | None] = {}
+        # UTC day (ISO text from SQLite, a date from PostgreSQL) to its offset, or
+        # None on a day the offset changes.
+        self.offsets: dict[str | date, timedelta | None] = {}
 
     def text(self, stored: datetime | str) -> str:
         """The ISO text of a stored naive UTC time (text on SQLite), local."""
         if isinstance(stored, str):
             day, value = stored[:10], datetime.fromisoformat(stored)
         else:
-            day, value = stored.date().isoformat(), stored
+            day, value = stored.date(), stored
 
         offset = self.offsets.get(day, MISSING)
         if offset is MISSING:
