@@ -238,21 +238,7 @@ def world(
         session.flush()
         ids = {"visit_id": visit.id, "kiosk_id": spare.id}
         ids.update(site_id=site.id, host_id=visit.host_id)
-        invitation, _code = invitations.create(
-            session,
-            session.get(Site, site.id),
-            visitor_name="Matrix Guest",
-            company="Matrix Company",
-            email="guest@example.com",
-            expected_on=utcnow().date(),
-            host_id=visit.host_id,
-            actor="test",
-        )
-        message = mail.queue(
-            session, site_id=site.id, recipient="a@b.example", subject="s", body="b"
-        )
-        session.flush()
-        ids.update(invitation_id=invitation.id, message_id=message.id)
+        ids.update(_invitation_records(session, site, visit))
         ids.update(_screening_records(session, site, visit))
         ids.update(_pickup_records(session, site))
         ids.update(_manager_records(session, site, visit))
@@ -287,6 +273,26 @@ def world(
     # CSRF has its own tests; here a refused token would hide what the guard does.
     console_app.config["WTF_CSRF_ENABLED"] = False
     return callers, ids
+
+
+def _invitation_records(session, site: Site, visit) -> dict:
+    """An invitation to the site and a waiting email, for the routes that act on
+    them."""
+    invitation, _code = invitations.create(
+        session,
+        session.get(Site, site.id),
+        visitor_name="Matrix Guest",
+        company="Matrix Company",
+        email="guest@example.com",
+        expected_on=utcnow().date(),
+        host_id=visit.host_id,
+        actor="test",
+    )
+    message = mail.queue(
+        session, site_id=site.id, recipient="a@b.example", subject="s", body="b"
+    )
+    session.flush()
+    return {"invitation_id": invitation.id, "message_id": message.id}
 
 
 def _screening_records(session, site, visit) -> dict:

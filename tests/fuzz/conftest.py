@@ -37,7 +37,12 @@ from tests.fixtures.apps import (
 from tests.fixtures.database import empty_pg_tables
 from tests.fuzz.payloads import MARKER_BYTES
 from tests.support import checkins
-from tests.test_access import _manager_records, _pickup_records, _screening_records
+from tests.test_access import (
+    _invitation_records,
+    _manager_records,
+    _pickup_records,
+    _screening_records,
+)
 
 FIGURES = PROJECT_ROOT / "test-artifacts" / "fuzz-figures.json"
 # Where a role's caller comes from when a route allows several: the strongest
@@ -139,7 +144,7 @@ def _build_world(backend: str, url: str, instance) -> World:
         session.flush()
         ids = {"visit_id": visit.id, "kiosk_id": spare.id, "site_id": site.id}
         ids["host_id"] = visit.host_id
-        ids.update(_invitation_and_message(session, row, visit))
+        ids.update(_invitation_records(session, row, visit))
         ids.update(_screening_records(session, row, visit))
         ids.update(_pickup_records(session, row))
         ids.update(_manager_records(session, row, visit))
@@ -157,27 +162,6 @@ def _build_world(backend: str, url: str, instance) -> World:
         ids=ids,
         carrier_key=carrier_key,
     )
-
-
-def _invitation_and_message(session, site: Site, visit) -> dict:
-    from gatekeeper import invitations, mail
-    from gatekeeper.db import utcnow
-
-    invitation, _code = invitations.create(
-        session,
-        site,
-        visitor_name="Fuzz Guest",
-        company="Fuzz Company",
-        email="guest@example.com",
-        expected_on=utcnow().date(),
-        host_id=visit.host_id,
-        actor="test",
-    )
-    message = mail.queue(
-        session, site_id=site.id, recipient="a@b.example", subject="s", body="b"
-    )
-    session.flush()
-    return {"invitation_id": invitation.id, "message_id": message.id}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
