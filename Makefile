@@ -46,8 +46,9 @@ run: venv translations
 test: venv translations
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The long reliability drills (tests/drills, README.md "Reliability drills"): the
-# full-size runs that `make test` leaves out. Figures go to test-artifacts/.
+# The long reliability drills (tests/drills; README.md, "Reliability and security
+# proofs"): the full-size runs that `make test` leaves out. Figures go to
+# test-artifacts/.
 drills: venv translations
 	$(VENV)/bin/pytest -m drill $(PYTEST_ARGS)
 
