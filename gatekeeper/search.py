@@ -42,6 +42,8 @@ TEXT_FIELDS = {
         "seal": Pickup.seal_number,
     },
 }
+# Fields whose values are nearly unique, so that a prefix of one matches few rows.
+IDENTIFIERS = frozenset({"truck", "trailer", "seal"})
 # The badge number is matched whole, by the unique (site_id, badge_number) index.
 EXACT_FIELDS = {"visits": {"badge": Visit.badge_number}, "pickups": {}}
 STATES = {
@@ -173,13 +175,12 @@ def matching(
     start, end = local_range(site, criteria.first, criteria.last)
     postgres = session.get_bind().dialect.name == "postgresql"
     arrived = model.arrived_at
-    if not postgres and any(
-        name in TEXT_FIELDS[criteria.log] for name in criteria.terms
-    ):
+    if not postgres and IDENTIFIERS.intersection(criteria.terms):
         # Without statistics SQLite prefers the (site_id, arrived_at) index, and a
         # rare prefix (a seal number) then reads years of rows to fill one page.
         # A unary + keeps the range off that index, so the prefix's own index
-        # reads only the rows that match, to be sorted.
+        # reads only the rows that match, to be sorted. A name's prefix matches
+        # too many rows for that: walking back by arrival fills a page sooner.
         arrived = UnaryExpression(
             arrived.expression, operator=custom_op("+"), type_=arrived.type
         )
