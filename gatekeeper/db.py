@@ -69,6 +69,14 @@ def make_engine(url: str, **options) -> Engine:
     return engine
 
 
+# The statements that write (SQLAlchemy writes no other kind on its own).
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class ReaderWriteError(RuntimeError):
+    """A write attempted in a transaction begun as a reader's, on SQLite."""
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys, FULL sync, and writes that take the lock when they begin.
 
@@ -93,6 +101,18 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_in_a_reader(connection, _cursor, statement, *_args):
+        # A reader's transaction would take the write lock at its first write, and
+        # fail at once, not wait, if another writer committed since it began.
+        if connection.get_execution_options().get(
+            "sqlite_read_only"
+        ) and statement.lstrip()[:7].upper().startswith(WRITES):
+            raise ReaderWriteError(
+                "a write in a reader's transaction: make it in web.transaction(), "
+                "or end the reader first"
+            )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -134,8 +134,11 @@ def configure_logging(app: Flask) -> None:
         return response
 
 
-def configure_database(app: Flask) -> None:
-    """One engine per process; one session per request, closed when it ends."""
+def configure_database(app: Flask, *, reader_first: bool = False) -> None:
+    """One engine per process; one session per request, closed when it ends.
+
+    reader_first: every request begins as a reader on SQLite (see db()).
+    """
     settings: Settings = app.config["SETTINGS"]
     engine = make_engine(settings.database_url)
     if settings.AUTO_MIGRATE:
@@ -143,6 +146,7 @@ def configure_database(app: Flask) -> None:
 
     app.extensions["gatekeeper.engine"] = engine
     app.extensions["gatekeeper.sessions"] = make_sessionmaker(engine)
+    app.extensions["gatekeeper.reader_first"] = reader_first
 
     @app.teardown_appcontext
     def _close_session(_error):
@@ -166,10 +170,15 @@ def db() -> Session:
 
     A GET only reads, so on SQLite it starts a plain transaction; any other method
     starts with the write lock held (see gatekeeper.db) so its action is atomic.
+    An app made with reader_first (the kiosk) starts every request as a reader and
+    makes its writes in transaction(), which takes the lock for them alone: a
+    lobby's check-ins then wait for each other's writes, not for each other's pages.
     """
     if "db_session" not in g:
         session = current_app.extensions["gatekeeper.sessions"]()
-        if has_request_context() and request.method in ("GET", "HEAD"):
+        if has_request_context() and (
+            request.method in ("GET", "HEAD") or _reader_first()
+        ):
             read_only(session)
 
         g.db_session = session
@@ -179,14 +188,43 @@ def db() -> Session:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One action's writes, committed together at the end or not at all."""
+    """One action's writes, committed together at the end or not at all.
+
+    A reader's transaction on SQLite ends first, and what it loaded is read again
+    inside the write transaction, under the lock, so every decision the writes
+    depend on is taken on the current state.
+    """
     session = db()
+    if _in_a_reader(session):
+        session.commit()
+        session.expire_all()
+
     try:
         yield session
         session.commit()
     except Exception:
         session.rollback()
         raise
+    finally:
+        if _reader_first() and _is_sqlite(session):
+            read_only(session)
+
+
+def _reader_first() -> bool:
+    return has_request_context() and bool(
+        current_app.extensions.get("gatekeeper.reader_first")
+    )
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _in_a_reader(session: Session) -> bool:
+    if not session.in_transaction() or not _is_sqlite(session):
+        return False
+
+    return bool(session.connection().get_execution_options().get("sqlite_read_only"))
 
 
 def database_is_up() -> bool:

@@ -17,7 +17,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     settings = load_settings(overrides)
     app = web.new_app(__name__, settings, surface="kiosk")
     web.configure_logging(app)
-    web.configure_database(app)
+    # Check-ins from several kiosks wait only for each other's writes (SQLite).
+    web.configure_database(app, reader_first=True)
     # The device is identified before CSRF and rate limits are checked, so even
     # their error pages know the kiosk's site and idle time and reset themselves.
     device.configure(app)
