@@ -12,6 +12,7 @@ from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 import orjson
 from sqlalchemy import String, func, select, type_coerce, update
@@ -76,8 +77,11 @@ def canonical(document: dict) -> str:
     )
 
 
+_sha256 = hashlib.sha256
+
+
 def entry_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return _sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
 def start_chain(session: Session, site: Site) -> None:
@@ -182,11 +186,18 @@ ENTRY_COLUMNS = (
 )
 
 
-# An entry as a verification reads it. A named tuple: reading a field of an
-# SQLAlchemy row by name costs several times what the rest of an entry's check does.
+# An entry as the walker's slow path reads it, by name. The fast path indexes the
+# plain row: reading fields by name costs more than the rest of a whole entry's
+# check, and a verification checks millions.
 EntryRow = namedtuple("EntryRow", [column.key for column in ENTRY_COLUMNS])  # noqa: PYI024
+SEQ, SUBJECT_TYPE, SUBJECT_ID, BODY = 1, 3, 4, 7
 # Entries read per query: each batch is one round trip, in the caller's snapshot.
 ENTRY_BATCH = 10_000
+
+
+def row_of(entry: LogEntry) -> tuple:
+    """A LogEntry as the row a verification reads of it, for ChainWalker.check."""
+    return tuple(getattr(entry, column.key) for column in ENTRY_COLUMNS)
 
 
 def _entries(session: Session, site_id: int) -> Iterator:
@@ -204,13 +215,38 @@ def _entries(session: Session, site_id: int) -> Iterator:
         if after is not None:
             query = query.where(LogEntry.seq > after)
 
-        batch = connection.execute(query.order_by(LogEntry.seq).limit(ENTRY_BATCH))
-        rows = [EntryRow._make(row) for row in batch]
+        rows = list(
+            _plain_rows(connection, query.order_by(LogEntry.seq).limit(ENTRY_BATCH))
+        )
         yield from rows
         if len(rows) < ENTRY_BATCH:
             return
 
-        after = rows[-1].seq
+        after = rows[-1][SEQ]
+
+
+def _plain_rows(connection, query, *, stream: bool = False) -> Iterator[tuple]:
+    """The query's rows as the database driver gives them, in the connection's
+    transaction: plain tuples, without SQLAlchemy's processing of each value (a
+    verification's queries select no column that needs it: times come as text).
+
+    stream: read a result of any size in batches (PostgreSQL's server-side cursor;
+    SQLite's cursor always steps through its result).
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    parameters = compiled.construct_params()
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+
+    driver = connection.connection.driver_connection
+    named = stream and connection.dialect.name == "postgresql"
+    cursor = driver.cursor(name="verification_rows") if named else driver.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def verify_site(session: Session, site: Site) -> Report:
@@ -218,17 +254,19 @@ def verify_site(session: Session, site: Site) -> Report:
     report = Report(site_id=site.id, site_code=site.code)
     state: dict[tuple[str, int], dict] = {}
     walker = ChainWalker()
+    count = 0
     for entry in _entries(session, site.id):
-        report.entries += 1
+        count += 1
         problem = walker.check(entry)
         if problem and report.chain_problem is None:
             report.chain_problem = problem
 
-        body = walker.parsed if walker.parsed is not None else _parse(entry.body)
+        body = walker.parsed if walker.parsed is not None else _parse(entry[BODY])
         if body is not None:
-            subject = (entry.subject_type, entry.subject_id)
+            subject = (entry[SUBJECT_TYPE], entry[SUBJECT_ID])
             state.setdefault(subject, {}).update(body.get("set", {}))
 
+    report.entries = count
     head = session.get(ChainHead, site.id)
     report.head_seq = walker.last_seq
     report.head_hash = walker.last_hash
@@ -258,8 +296,9 @@ def _parse(body: str) -> dict | None:
 class ChainWalker:
     """Checks entries one at a time, in sequence order, against the ones before.
 
-    An entry is a LogEntry or a row with its columns. The body of the entry last
-    checked is kept parsed, so that a verification need not parse it again.
+    An entry is a row of ENTRY_COLUMNS (row_of() makes one of a LogEntry). The body
+    of the entry last checked is kept parsed, so a verification need not parse it
+    again.
     """
 
     def __init__(self) -> None:
@@ -268,34 +307,40 @@ class ChainWalker:
         self.before_last_hash = GENESIS
         self.parsed: dict | None = None
 
-    def check(self, entry: LogEntry) -> Problem | None:
-        self.parsed = None
-        problem = None if self._follows(entry) else self._classify(entry)
-        self.before_last_hash = self.last_hash
-        self.last_seq = entry.seq
-        self.last_hash = entry.entry_hash
-        return problem
-
-    def _follows(self, entry: LogEntry) -> bool:
-        """Whether the entry is whole and next in the chain: nearly every entry is,
-        and this answers for it with the fewest steps; _classify says what is wrong
-        with any other."""
-        if entry.seq != self.last_seq + 1 or entry.prev_hash != self.last_hash:
-            return False
-
-        if entry_hash(entry.prev_hash, entry.body) != entry.entry_hash:
-            return False
-
-        body = self.parsed = _parse(entry.body)
-        return (
-            body is not None
-            and body.get("seq") == entry.seq
-            and body.get("site") == entry.site_id
-            and body.get("kind") == entry.kind
-            and body.get("subject") == [entry.subject_type, entry.subject_id]
-            and body.get("actor") == entry.actor
-            and body.get("at") == stored_time_as_logged(entry.recorded_at)
+    def check(self, row: tuple) -> Problem | None:
+        site_id, seq, kind, subject_type, subject_id, actor, at, body, prev, digest = (
+            row
         )
+        # The fast path: the entry is next, linked, whole, and its columns are what
+        # its body says. Nearly every entry is; _classify names what is wrong with
+        # any other, in the same order of questions.
+        parsed = None
+        if (
+            seq == self.last_seq + 1
+            and prev == self.last_hash
+            and _sha256(f"{prev}\n{body}".encode()).hexdigest() == digest
+        ):
+            parsed = _parse(body)
+
+        if (
+            parsed is not None
+            and parsed.get("seq") == seq
+            and parsed.get("site") == site_id
+            and parsed.get("kind") == kind
+            and parsed.get("subject") == [subject_type, subject_id]
+            and parsed.get("actor") == actor
+            and parsed.get("at") == stored_time_as_logged(at)
+        ):
+            self.parsed = parsed
+            problem = None
+        else:
+            self.parsed = None
+            problem = self._classify(EntryRow._make(row))
+
+        self.before_last_hash = self.last_hash
+        self.last_seq = seq
+        self.last_hash = digest
+        return problem
 
     def _classify(self, entry: LogEntry) -> Problem | None:
         expected = self.last_seq + 1
@@ -400,12 +445,14 @@ def _compare_rows(
 
             selected.append(attribute)
 
-        rows = session.connection().execute(
-            select(*selected)
-            .where(model.site_id == site_id)
-            .execution_options(yield_per=2000)
+        rows = _plain_rows(
+            session.connection(),
+            select(*selected).where(model.site_id == site_id),
+            stream=True,
         )
         keys = [(column, defaults.get(column)) for column in columns]
+        # The logged values of a row whose entries set every column, in one call.
+        every = itemgetter(*columns) if len(columns) > 1 else _one(columns[0])
         seen = set()
         for row in rows:
             seen.add(row[0])
@@ -416,10 +463,13 @@ def _compare_rows(
                 )
                 continue
 
-            stored = list(row)
-            expected = [row[0]] + [logged.get(column, d) for column, d in keys]
-            if stored != expected:
-                problems.extend(_differences(name, keys, stored, logged))
+            try:
+                expected = (row[0], *every(logged))
+            except KeyError:
+                expected = (row[0], *(logged.get(column, d) for column, d in keys))
+
+            if row != expected:
+                problems.extend(_differences(name, keys, row, logged))
 
         for subject_type, subject_id in state:
             if subject_type == name and subject_id not in seen:
@@ -428,6 +478,10 @@ def _compare_rows(
                 )
 
     return problems
+
+
+def _one(column: str):
+    return lambda logged: (logged[column],)
 
 
 def _as_logged(column, *, postgres: bool):
@@ -441,7 +495,7 @@ def _as_logged(column, *, postgres: bool):
     return func.replace(text, " ", "T") + "+00:00"
 
 
-def _differences(name: str, keys: list, stored: list, logged: dict) -> list[Problem]:
+def _differences(name: str, keys: list, stored: tuple, logged: dict) -> list[Problem]:
     """Each column of a row that is not what its log entries set."""
     return [
         Problem(

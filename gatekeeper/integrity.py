@@ -278,7 +278,7 @@ def quick_check(
         walker.before_last_hash = anchor.prev_hash
 
     for entry in entries:
-        problem = walker.check(entry)
+        problem = walker.check(chain.row_of(entry))
         if problem is not None:
             return problem.message
 
