@@ -8,7 +8,6 @@ exit status 1 (2 for a bad option); `verify-log` exits 1 when a log fails to ver
 import functools
 import getpass
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -313,10 +312,10 @@ def _verify(sessions: sessionmaker[Session], site_code: str | None) -> bool:
         with sessions() as session:
             site_ids = [_site(session, site_code).id]
 
-    # A site per core at a time: the nightly verification of years of log is bound
-    # by the processor, not the database.
+    # Sites in parallel: the nightly verification of years of log is bound by the
+    # processor, not the database.
     reports = integrity.verify_and_record(
-        sessions, site_ids, processes=os.cpu_count() or 1
+        sessions, site_ids, processes=integrity.worker_count()
     )
     return _print_reports(reports)
 
