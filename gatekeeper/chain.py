@@ -8,7 +8,7 @@ and replaying a site's entries must reproduce those rows (CTPAT 7.6, 4.5).
 
 import hashlib
 import json
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +78,7 @@ def canonical(document: dict) -> str:
 
 
 _sha256 = hashlib.sha256
+_loads = orjson.loads
 
 
 def entry_hash(prev_hash: str, body: str) -> str:
@@ -252,19 +253,19 @@ def _plain_rows(connection, query, *, stream: bool = False) -> Iterator[tuple]:
 def verify_site(session: Session, site: Site) -> Report:
     """Walk a site's chain, then compare the rows it rebuilds with the stored rows."""
     report = Report(site_id=site.id, site_code=site.code)
-    state: dict[tuple[str, int], dict] = {}
+    state: dict[tuple[str, int], dict] = defaultdict(dict)
     walker = ChainWalker()
+    check = walker.check
     count = 0
     for entry in _entries(session, site.id):
         count += 1
-        problem = walker.check(entry)
+        problem = check(entry)
         if problem and report.chain_problem is None:
             report.chain_problem = problem
 
         body = walker.parsed if walker.parsed is not None else _parse(entry[BODY])
         if body is not None:
-            subject = (entry[SUBJECT_TYPE], entry[SUBJECT_ID])
-            state.setdefault(subject, {}).update(body.get("set", {}))
+            state[entry[SUBJECT_TYPE], entry[SUBJECT_ID]].update(body.get("set", {}))
 
     report.entries = count
     head = session.get(ChainHead, site.id)
@@ -320,10 +321,13 @@ class ChainWalker:
             and prev == self.last_hash
             and _sha256(f"{prev}\n{body}".encode()).hexdigest() == digest
         ):
-            parsed = _parse(body)
+            try:
+                parsed = _loads(body)
+            except orjson.JSONDecodeError:
+                parsed = None
 
         if (
-            parsed is not None
+            type(parsed) is dict
             and parsed.get("seq") == seq
             and parsed.get("site") == site_id
             and parsed.get("kind") == kind

@@ -91,9 +91,11 @@ def verify(
 
     engine = sessions.kw["bind"]
     url = engine.url.render_as_string(hide_password=False)
-    # A new interpreter per process, not a fork: a forked child would share this
-    # process's open database connections.
-    context = multiprocessing.get_context("spawn")
+    # Not a fork of this process: a forked child would share its open database
+    # connections. A fork server starts clean, imports this module once, and forks
+    # each worker from itself, so the workers do not each import it again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         ids = [site.id for site in sites]
         return list(pool.map(_verify_alone, [url] * len(ids), ids))
