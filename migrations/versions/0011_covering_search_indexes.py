@@ -18,6 +18,8 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+# The columns of 0009's indexes, written out again: a migration keeps what it did
+# when it was written, whatever later changes elsewhere.
 COLUMNS = {
     "visits": ("visitor_name", "company", "host_name"),
     "pickups": (
